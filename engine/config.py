@@ -89,6 +89,7 @@ class SweepConfig:
     )
     seeds: tuple[int, ...] = opt((0,), "seeds; each trains one model per count and mode")
     noise_modes: tuple[str, ...] = opt(("none",), "labels of stamped samples: none, random, fixed")
+    workers: int = opt(1, "runs trained at the same time, each in its own process")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class TrainConfig:
     momentum: float = opt(0.9, "SGD momentum")
     weight_decay: float = opt(1e-4, "SGD weight decay")
     device: str = opt("auto", "auto (cuda when present), cpu, cuda or cuda:N")
-    threads: int = opt(0, "CPU threads for torch (0: torch's default)")
+    threads: int = opt(0, "CPU threads per run (0: the CPU's cores shared among sweep.workers)")
     eval_batch_size: int = opt(1024, "batch size of the per-epoch evaluation forwards")
     deterministic: bool = opt(True, "use deterministic kernels so a rerun gives the same numbers")
 
@@ -431,6 +432,8 @@ def _validate_sweep(setup: Setup, info: catalog.DatasetInfo) -> None:
                 f"unknown noise mode '{mode}'",
                 f"use some of {list(NOISE_MODES)}",
             )
+    if sweep.workers < 1:
+        raise ConfigError("sweep.workers", f"{sweep.workers} workers", "use 1 or more")
     if len(set(sweep.noise_modes)) != len(sweep.noise_modes):
         raise ConfigError("sweep.noise_modes", "a noise mode is repeated", "list each mode once")
     counts = sweep.counts
@@ -476,7 +479,9 @@ def _validate_train(train: TrainConfig) -> None:
     if train.weight_decay < 0:
         raise ConfigError("train.weight_decay", "must not be negative", "the paper uses 1e-4")
     if train.threads < 0:
-        raise ConfigError("train.threads", "must not be negative", "use 0 for torch's default")
+        raise ConfigError(
+            "train.threads", "must not be negative", "use 0 to share the cores among workers"
+        )
     device = train.device
     if not (device in ("auto", "cpu", "cuda", "mps") or _is_cuda_index(device)):
         raise ConfigError(

@@ -82,9 +82,9 @@ class SweepData:
 
 
 def configure_torch(setup: Setup) -> torch.device:
-    """Threads, determinism and the device, set once per process."""
-    if setup.train.threads:
-        torch.set_num_threads(setup.train.threads)
+    """Threads, determinism and the device, set once per process (and per worker)."""
+    threads = setup.train.threads or max(1, (os.cpu_count() or 1) // setup.sweep.workers)
+    torch.set_num_threads(threads)
     if setup.train.deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)

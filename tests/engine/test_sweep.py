@@ -171,3 +171,42 @@ def test_the_command_line_streams_events_on_stdout_only(tmp_path):
     zones = pd.read_csv(out / rundir.ZONES)
     assert list(zones["count"]) == [0, 12]
     assert json.loads(lines[0])["plan"][1]["run"] == "none-k12-s0"
+
+
+def test_parallel_workers_give_the_sequential_results(tmp_path):
+    def sweep(workers):
+        setup = tiny_setup(
+            sweep={
+                "workers": workers,
+                "counts": [0, 5, 20],
+                "seeds": [0, 1],
+                "noise_modes": ["none", "fixed"],
+            },
+            train={"epochs": 2, "threads": 1},
+        )
+        sink = ev.ListEmitter()
+        outcome = run_sweep(setup, tmp_path / str(workers), sink)
+        return sink, outcome.runs.sort_values(["run", "target"]).reset_index(drop=True)
+
+    _, serial = sweep(1)
+    sink, parallel = sweep(2)
+    cols = ["run", "target", "s_sens", "p_value", "mp", "acc_j", "lm", "train_loss"]
+    pd.testing.assert_frame_equal(serial[cols], parallel[cols])
+    # Runs interleave, but each run's own events keep their order, and a run's samples
+    # are announced after it finished.
+    for run in serial["run"].unique():
+        mine = [e for e in sink.events if getattr(e, "run", "") == run]
+        assert [e.type for e in mine] == [
+            "run_started",
+            "epoch",
+            "epoch",
+            "run_finished",
+            "artifact",
+        ]
+    # No run of a seed starts before that seed's baseline finished (LM needs it).
+    order = [(e.type, e.run) for e in sink.events if e.type in ("run_started", "run_finished")]
+    for seed in (0, 1):
+        base_done = order.index(("run_finished", f"k0-s{seed}"))
+        for i, (kind, run) in enumerate(order):
+            if kind == "run_started" and run.endswith(f"-s{seed}") and not run.startswith("k0"):
+                assert i > base_done

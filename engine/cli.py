@@ -8,6 +8,7 @@ stdout carries the event stream and nothing else.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -84,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `fmfl-engine plan ... | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -28,7 +28,8 @@ NOISE_MODES = ("none", "random", "fixed")
 SENS_POPULATIONS = ("test_ci", "train_ci", "train_stamped")
 TTESTS = ("student", "welch", "paired")
 RECOGNITION = ("pooled", "mean-p")
-CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right", "center")
+TRAINABLE = ("default", "all", "head")
+TEXT_POSITIONS = ("start", "end", "random")
 
 
 def opt(default: Any, doc: str) -> Any:
@@ -47,17 +48,29 @@ class DataConfig:
     )
     per_class_limit: int = opt(0, "use at most this many samples per class (0: all)")
     split_seed: int = opt(0, "seed of the train/test split; the same for every run seed")
+    image_size: int = opt(0, "resize images to this many pixels square (0: the dataset's size)")
+    max_length: int = opt(512, "texts: tokens per sample, special tokens and z_u included")
+    download: bool = opt(False, "download the dataset into data.root when it is not there (CIFAR)")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = opt("small-cnn", "model family (small-cnn, resnet9)")
-    width: int = opt(16, "channels of the first conv block; later blocks double it")
+    name: str = opt("small-cnn", "model family (see `fmfl-engine list`)")
+    width: int = opt(
+        16, "small-cnn, resnet9: channels of the first block; googlenet-cifar: 64 = the paper's"
+    )
+    pretrained: str = opt(
+        "",
+        "weights: a hub name or a local folder/file ('' : the model's default; 'none': random init)",
+    )
+    trainable: str = opt(
+        "default", "which weights train: default (the paper's choice per model), all, or head"
+    )
 
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    kind: str = opt("stamp", "how z_u enters a sample: `stamp` (images)")
+    kind: str = opt("stamp", "how z_u enters a sample: `stamp` (images) or `token` (texts)")
     text: str = opt(
         "A", "the text of z_u (SPEC §1; the paper uses 'ID: 452817096712', 'JOHN DOE', 'A')"
     )
@@ -123,6 +136,9 @@ class MetricsConfig:
 class Setup:
     name: str = opt("custom", "short name of the setup, used in run ids and folder names")
     description: str = opt("", "one line on what this setup is for")
+    paper_table: str = opt(
+        "", "the paper's Appendix D table to show beside the zones (presets/paper/tables)"
+    )
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     feature: FeatureConfig = field(default_factory=FeatureConfig)
@@ -376,11 +392,26 @@ def validate(setup: Setup) -> None:
     _validate_data(setup.data, info)
     if setup.model.width < 1:
         raise ConfigError("model.width", "must be at least 1", "use e.g. 16")
+    if setup.model.trainable not in TRAINABLE:
+        raise ConfigError(
+            "model.trainable",
+            f"unknown value '{setup.model.trainable}'",
+            f"use one of {list(TRAINABLE)}",
+        )
     _validate_classes(setup, info)
     _validate_sweep(setup, info)
     _validate_train(setup.train)
     _validate_metrics(setup.metrics)
-    _validate_feature(setup.feature, info, model)
+    _validate_feature(setup.feature, setup, model)
+    if setup.paper_table:
+        from engine.paper import table_names
+
+        if setup.paper_table not in table_names():
+            raise ConfigError(
+                "paper_table",
+                f"no paper table '{setup.paper_table}'",
+                f"use one of: {', '.join(table_names())}",
+            )
 
 
 def _validate_data(data: DataConfig, info: catalog.DatasetInfo) -> None:
@@ -388,8 +419,14 @@ def _validate_data(data: DataConfig, info: catalog.DatasetInfo) -> None:
         raise ConfigError("data.test_fraction", "must be between 0 and 1", "use e.g. 0.2")
     if data.per_class_limit < 0:
         raise ConfigError("data.per_class_limit", "must not be negative", "use 0 for all samples")
-    if info.needs_root and not data.root:
-        raise ConfigError("data.root", f"'{info.name}' is read from disk", "set data.root=PATH")
+    if data.image_size < 0 or (data.image_size and info.modality != "image"):
+        raise ConfigError(
+            "data.image_size", "only image datasets can be resized", "use 0 (the dataset's size)"
+        )
+    if data.max_length < 8:
+        raise ConfigError(
+            "data.max_length", f"{data.max_length} tokens is too short", "use e.g. 512"
+        )
 
 
 def _validate_classes(setup: Setup, info: catalog.DatasetInfo) -> None:
@@ -510,21 +547,42 @@ def _validate_metrics(metrics: MetricsConfig) -> None:
         raise ConfigError("metrics.alpha", "must be between 0 and 1", "the paper uses 0.05")
 
 
-def _validate_feature(
-    feature: FeatureConfig, info: catalog.DatasetInfo, model: catalog.ModelInfo
-) -> None:
-    if info.modality == "image":
-        if feature.kind != "stamp":
-            raise ConfigError(
-                "feature.kind", f"unknown feature kind '{feature.kind}' for images", "use 'stamp'"
-            )
-        if info.image_size < model.min_image_size:
-            raise ConfigError(
-                "model.name",
-                f"'{model.name}' needs images of at least {model.min_image_size} px",
-                "pick a smaller model",
-            )
-        # Imported here: stamp geometry is numpy only, but keep config's import light.
-        from engine.data.stamp import StampSpec
+def image_size(setup: Setup) -> int:
+    """The side of the images a run sees: `data.image_size` or the dataset's own."""
+    info = catalog.DATASETS[setup.data.dataset]
+    return setup.data.image_size or info.image_size
 
-        StampSpec.from_config(feature, info.image_size, info.channels)  # raises if it does not fit
+
+def _validate_feature(feature: FeatureConfig, setup: Setup, model: catalog.ModelInfo) -> None:
+    info = catalog.DATASETS[setup.data.dataset]
+    if info.modality == "text":
+        if feature.kind != "token":
+            raise ConfigError(
+                "feature.kind", f"'{feature.kind}' does not apply to texts", "use 'token'"
+            )
+        if feature.position not in TEXT_POSITIONS:
+            raise ConfigError(
+                "feature.position",
+                f"{feature.position!r} is not a text position",
+                f"use one of {list(TEXT_POSITIONS)}",
+            )
+        if not feature.text.strip() or " " in feature.text.strip():
+            raise ConfigError(
+                "feature.text", f"{feature.text!r} is not one word", "give one word, e.g. 'egg'"
+            )
+        return
+    if feature.kind != "stamp":
+        raise ConfigError(
+            "feature.kind", f"unknown feature kind '{feature.kind}' for images", "use 'stamp'"
+        )
+    size = image_size(setup)
+    if size < model.min_image_size:
+        raise ConfigError(
+            "data.image_size",
+            f"'{model.name}' needs images of at least {model.min_image_size} px, not {size}",
+            f"use data.image_size >= {model.min_image_size}",
+        )
+    # Imported here: stamp geometry is numpy only, but keep config's import light.
+    from engine.data.stamp import StampSpec
+
+    StampSpec.from_config(feature, size, info.channels)  # raises if it does not fit

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import rundir
+from engine import paper, rundir
 from engine.config import Setup, check_counts_fit, dumps_toml, setup_to_dict
 from engine.data.datasets import Split
 from engine.events import (
@@ -88,7 +88,10 @@ def zone_tables(setup: Setup, runs: pd.DataFrame, samples: dict) -> pd.DataFrame
             )
             table.insert(2, "role", role)
             tables.append(table)
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    zones = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    if setup.paper_table and not zones.empty:
+        zones = paper.attach(zones, paper.load_table(setup.paper_table, m.sigma1, m.sigma2))
+    return zones
 
 
 def run_sweep(
@@ -124,6 +127,8 @@ def run_sweep(
         )
     )
     emit(Log(sweep=sweep_id, level="info", message=_describe(data, len(plan))))
+    for note in data.split.notes:
+        emit(Log(sweep=sweep_id, level="warning", message=note))
     rows: list[dict[str, object]] = []
     samples: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
     runs = pd.DataFrame(columns=RUN_COLUMNS)

@@ -20,12 +20,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine import catalog, metrics
-from engine.config import Setup
+from engine.config import Setup, image_size
+from engine.data.banks import Bank, ImageBank, cat_banks
 from engine.data.datasets import Split, load_split
 from engine.data.inject import ImageStamp, random_wrong_labels, stamp_order, training_labels
 from engine.data.stamp import StampSpec
+from engine.data.text import TokenInserter
 from engine.events import Emit, Epoch, RunFinished, RunStarted
-from engine.models import build_model
+from engine.models import build_model, load_tokenizer, weights_source
 from engine.plan import PlannedRun, ratio, targets
 
 
@@ -49,10 +51,10 @@ class SweepData:
     setup: Setup
     device: torch.device
     split: Split
-    train_bank: torch.Tensor
+    train_bank: Bank
     """Rows 0..N-1: clean training inputs; row stamped_row[i]: the stamped copy of sample i."""
     stamped_row: np.ndarray
-    eval_bank: torch.Tensor
+    eval_bank: Bank
     """The test split, then stamped C_i test inputs, then stamped C_j test inputs."""
     segments: dict[str, slice]
     test_ci: np.ndarray
@@ -92,36 +94,80 @@ def configure_torch(setup: Setup) -> torch.device:
     return pick_device(setup.train.device)
 
 
+def _subset(inputs: torch.Tensor | list[str], idx: np.ndarray) -> torch.Tensor | list[str]:
+    if isinstance(inputs, list):
+        return [inputs[i] for i in idx]
+    return inputs[torch.from_numpy(np.asarray(idx, dtype=np.int64))]
+
+
+class _Encoder:
+    """Turns clean inputs into banks, with or without z_u (SPEC §1): a stamp for images,
+    an inserted token for texts (tokenised once here, with the model's tokenizer)."""
+
+    def __init__(self, setup: Setup) -> None:
+        info = catalog.DATASETS[setup.data.dataset]
+        self.image = info.modality == "image"
+        if self.image:
+            spec = StampSpec.from_config(setup.feature, image_size(setup), info.channels)
+            self.stamp = ImageStamp(spec)
+        else:
+            self.inserter = TokenInserter(
+                load_tokenizer(setup),
+                setup.feature.text,
+                str(setup.feature.position),
+                setup.data.max_length,
+                seed=setup.data.split_seed,
+            )
+
+    def __call__(
+        self,
+        inputs: torch.Tensor | list[str],
+        stamped: bool,
+        split_tag: int = 0,
+        ids: np.ndarray = (),
+    ) -> Bank:  # type: ignore[assignment]
+        if self.image:
+            return ImageBank(self.stamp(inputs) if stamped else inputs)
+        return self.inserter.encode(inputs, stamped, split_tag, list(ids))
+
+
 def prepare(setup: Setup, device: torch.device, split: Split | None = None) -> SweepData:
-    """Load, split and stamp the dataset once for the whole sweep."""
+    """Load, split and inject z_u into the dataset once for the whole sweep."""
     split = split if split is not None else load_split(setup.data)
-    info = catalog.DATASETS[setup.data.dataset]
-    stamp = ImageStamp(StampSpec.from_config(setup.feature, info.image_size, info.channels))
+    encode = _Encoder(setup)
     c_i, c_j = setup.classes.c_i, setup.classes.c_j
     train_y = split.train_y.numpy()
     ci_idx = np.flatnonzero(train_y == c_i)
     n = len(train_y)
     stamped_row = np.full(n, -1, dtype=np.int64)
     stamped_row[ci_idx] = n + np.arange(len(ci_idx))
-    train_bank = torch.cat([split.train_x, stamp(split.train_x[ci_idx])])
+    train_bank = cat_banks(
+        [encode(split.train_x, False), encode(_subset(split.train_x, ci_idx), True, _TRAIN, ci_idx)]
+    )
 
     test_y = split.test_y.numpy()
     test_ci = np.flatnonzero(test_y == c_i)
+    test_cj = np.flatnonzero(test_y == c_j)
     parts = {
-        "test": split.test_x,
-        "ci_stamped": stamp(split.test_x[test_ci]),
-        "probe": stamp(split.test_x[test_y == c_j]),
+        "test": encode(split.test_x, False),
+        "ci_stamped": encode(_subset(split.test_x, test_ci), True, _TEST, test_ci),
+        "probe": encode(_subset(split.test_x, test_cj), True, _TEST, test_cj),
     }
     segments, start = {}, 0
     for name, part in parts.items():
         segments[name] = slice(start, start + len(part))
         start += len(part)
-    eval_bank = torch.cat(list(parts.values()))
+    eval_bank = cat_banks(list(parts.values()))
 
-    # Standardisation statistics of the clean training split, per channel (paper A.7).
-    pixels = split.train_x.float().div_(255.0)
-    mean = pixels.mean(dim=(0, 2, 3))
-    std = pixels.std(dim=(0, 2, 3)).clamp_min(1e-6)
+    channels = catalog.DATASETS[setup.data.dataset].channels
+    mean, std = torch.zeros(channels), torch.ones(channels)
+    if encode.image:
+        # Standardisation statistics of the clean training split, per channel (paper A.7).
+        pixels = split.train_x.float().div_(255.0)
+        mean = pixels.mean(dim=(0, 2, 3))
+        std = pixels.std(dim=(0, 2, 3)).clamp_min(1e-6)
+    if weights_source(setup):
+        build_model(setup, mean, std)  # a missing weight file stops here, before any run
     return SweepData(
         setup=setup,
         device=device,
@@ -136,13 +182,21 @@ def prepare(setup: Setup, device: torch.device, split: Split | None = None) -> S
     )
 
 
+_TRAIN, _TEST = 0, 1
+"""Split tags that seed the random token position of each sample."""
+
+
 @torch.inference_mode()
-def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int) -> np.ndarray:
-    """Softmax probabilities for all inputs, in batches, as a float64 numpy array."""
+def predict(
+    model: nn.Module, bank: Bank, batch_size: int, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Softmax probabilities for the bank's rows (all rows by default), in batches, as a
+    float64 numpy array."""
     model.eval()
+    rows = np.arange(len(bank)) if rows is None else np.asarray(rows)
     out = [
-        F.softmax(model(inputs[i : i + batch_size]).float(), dim=1)
-        for i in range(0, len(inputs), batch_size)
+        F.softmax(model(bank.take(rows[i : i + batch_size])).float(), dim=1)
+        for i in range(0, len(rows), batch_size)
     ]
     if not out:
         return np.zeros((0, 0))
@@ -161,25 +215,27 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 def train_one_epoch(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
-    bank: torch.Tensor,
-    rows: torch.Tensor,
+    bank: Bank,
+    rows: np.ndarray,
     labels: torch.Tensor,
     batch_size: int,
     generator: torch.Generator,
 ) -> tuple[float, float]:
     """One pass over D_train in a seeded order; returns (mean loss, running accuracy %).
 
-    Loss and hits accumulate on the device; the only host sync is at the end.
+    `rows[i]` is the bank row of training sample i (its stamped copy when stamped). Loss
+    and hits accumulate on the device; the only host sync is at the end.
     """
     model.train()
     n = len(rows)
-    order = torch.randperm(n, generator=generator).to(rows.device)
-    loss_sum = torch.zeros((), device=rows.device)
-    hits = torch.zeros((), device=rows.device, dtype=torch.long)
+    order = torch.randperm(n, generator=generator).numpy()
+    device = labels.device
+    loss_sum = torch.zeros((), device=device)
+    hits = torch.zeros((), device=device, dtype=torch.long)
     for start, end in batch_bounds(n, batch_size):
         idx = order[start:end]
-        y = labels[idx]
-        logits = model(bank[rows[idx]])
+        y = labels[torch.from_numpy(idx).to(device)]
+        logits = model(bank.take(rows[idx]))
         loss = F.cross_entropy(logits, y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -218,9 +274,8 @@ def run_one(
     labels_np = training_labels(
         train_y, stamped, mode, data.random_labels[seed], setup.classes.y_fixed
     )
-    rows_np = np.arange(len(train_y))
-    rows_np[stamped] = data.stamped_row[stamped]
-    rows = torch.from_numpy(rows_np).to(device)
+    rows = np.arange(len(train_y))
+    rows[stamped] = data.stamped_row[stamped]
     labels = torch.from_numpy(labels_np).to(device)
     noisy_labels = labels_np[stamped]
     if not planned.is_baseline and baseline_preds is None:
@@ -384,7 +439,7 @@ class _Evaluator:
         elif population == "train_stamped":
             wanted += [data.stamped_row[order[:k]], order[:k]]
         rows, inverse = np.unique(np.concatenate(wanted), return_inverse=True)
-        self.rows = torch.from_numpy(rows).to(data.device)
+        self.rows = rows
         pieces = np.split(inverse, np.cumsum([len(w) for w in wanted])[:-1])
         self.noisy_pos = pieces[0]
         self.sens_rows = (pieces[1], pieces[2]) if population != "test_ci" else None
@@ -392,11 +447,7 @@ class _Evaluator:
     def __call__(self, model: nn.Module) -> _View:
         batch = self.data.setup.train.eval_batch_size
         eval_probs = predict(model, self.data.eval_bank, batch)
-        train_probs = (
-            predict(model, self.data.train_bank[self.rows], batch)
-            if len(self.rows)
-            else np.zeros((0, 0))
-        )
+        train_probs = predict(model, self.data.train_bank, batch, self.rows)
         return _View(
             eval_probs,
             train_probs,

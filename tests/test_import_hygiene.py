@@ -26,3 +26,9 @@ def test_engine_never_imports_textual():
 )
 def test_shared_engine_modules_stay_free_of_torch(module):
     assert "torch" not in _modules_after([module])
+
+
+def test_console_never_imports_torch():
+    loaded = _modules_after(["fmfl_tui.app", "fmfl_tui.cli", "fmfl_tui.screens.setup"])
+    assert "textual" in loaded  # the check itself works
+    assert "torch" not in loaded

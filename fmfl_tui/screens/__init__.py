@@ -1,0 +1,1 @@
+"""The console's screens: setup, live and zones, one per module."""

@@ -1,0 +1,1 @@
+"""The console's widgets, one per module: charts, progress, log, zone table, setup form."""

@@ -8,6 +8,7 @@ stdout carries the event stream and nothing else.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -38,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--events", choices=["-"], help="'-': write the event stream to stdout")
     run.set_defaults(func=cmd_run)
 
+    resume = sub.add_parser(
+        "resume", help="continue a stopped or killed sweep from its run directory"
+    )
+    resume.add_argument(
+        "run_dir", type=Path, metavar="RUN_DIR", help="the run directory of the sweep"
+    )
+    resume.add_argument("--events", choices=["-"], help="'-': write the event stream to stdout")
+    resume.set_defaults(func=cmd_resume)
+
     plan = sub.add_parser("plan", help="list the runs a preset would do, without data")
     _preset_args(plan)
     plan.set_defaults(func=cmd_plan)
@@ -60,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     lister = sub.add_parser("list", help="list shipped presets, datasets and models")
     lister.set_defaults(func=cmd_list)
+
+    report = sub.add_parser("report", help="the paper's figures and a Markdown report of a run")
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="a sweep's run directory")
+    report.add_argument("--out", type=Path, help="where to write (default: RUN_DIR/report)")
+    report.add_argument(
+        "--parquet", action="store_true", help="also write the epochs, runs and zones tables"
+    )
+    report.set_defaults(func=cmd_report)
     return parser
 
 
@@ -99,49 +117,94 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # Torch is imported only once the input is known to be good: bad input answers fast.
     from engine import rundir
-    from engine.events import Error, JsonlEmitter, SweepFinished
-    from engine.progress import Progress
     from engine.sweep import run_sweep
-    from engine.zones import format_table
 
     rundir.prepare_out_dir(out)
-    to_stdout = args.events == "-"
+    return _drive(
+        out,
+        sweep_id,
+        args.events == "-",
+        lambda emit, stop, _: run_sweep(setup, out, emit, sweep_id=sweep_id, should_stop=stop),
+    )
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from engine import rundir
+    from engine.sweep import load_stored_setup, resume_sweep, sweep_id_of
+
+    out = args.run_dir
+    load_stored_setup(out)  # a missing or broken run directory answers before torch loads
+    rundir.check_writable(out, "RUN_DIR")
+    return _drive(
+        out,
+        sweep_id_of(out),
+        args.events == "-",
+        lambda emit, stop, repaired: resume_sweep(out, emit, should_stop=stop, repaired=repaired),
+    )
+
+
+def _drive(out: Path, sweep: str, to_stdout: bool, start) -> int:  # noqa: ANN001 - (emit, stop, repaired) -> SweepOutcome
+    """Run a sweep under a lock, with clean stops on SIGINT/SIGTERM and every failure
+    reported as an event and one line; the shared part of `run` and `resume`."""
+    from engine import rundir
+    from engine.events import Error, JsonlEmitter, Log, OutputError
+    from engine.interrupt import Interrupted, StopSignal
+    from engine.progress import Progress
+    from engine.zones import format_table
+
+    lock = rundir.SweepLock(out).acquire()
+    stop = StopSignal().install()
+    repaired = rundir.repair_events(out / rundir.EVENTS)  # before anything is appended
     writer = JsonlEmitter(out / rundir.EVENTS, also=sys.stdout if to_stdout else None)
     progress = Progress(sys.stderr)
 
     def emit(event):  # noqa: ANN001, ANN202
         writer(event)
         progress(event)
+        if event.type == "epoch":
+            lock.touch()  # a live engine's lock stays fresh
 
     try:
-        outcome = run_sweep(setup, out, emit, sweep_id=sweep_id)
-    except ConfigError:
-        writer.close()
-        raise
-    except KeyboardInterrupt:
-        emit(
-            SweepFinished(
-                sweep=sweep_id, status="interrupted", seconds=0.0, runs_done=0, out_dir=str(out)
-            )
+        if lock.note:
+            emit(Log(sweep=sweep, level="warning", message=lock.note))
+        outcome = start(emit, stop, repaired)
+    except Interrupted:
+        print(
+            f"{PROG}: stopped by {stop.name}; finished runs are kept. Continue with: fmfl-engine resume {out}",
+            file=sys.stderr,
         )
-        writer.close()
+        return 128 + (stop.signum or 2)  # 130 for SIGINT, 143 for SIGTERM
+    except OutputError as exc:
+        print(
+            f"{PROG}: stopped: {exc.strerror}. Free space, then: fmfl-engine resume {out}",
+            file=sys.stderr,
+        )
+        return 1
+    except OSError as exc:
+        # A write failure mid-sweep: what is written stays whole (atomic tables, whole
+        # event lines, checkpoints by rename), so the sweep can be resumed.
+        with contextlib.suppress(OSError):
+            emit(Error(sweep=sweep, message=f"{type(exc).__name__}: {exc}", kind="io"))
+        print(
+            f"{PROG}: stopped: cannot write ({exc}). Fix it, then: fmfl-engine resume {out}",
+            file=sys.stderr,
+        )
+        return 1
+    except ConfigError:
         raise
     except Exception as exc:  # report any failure as an event, then exit 1
         detail = traceback.format_exc()[-8000:]
-        emit(Error(sweep=sweep_id, message=f"{type(exc).__name__}: {exc}", kind="crash"))
-        writer(Error(sweep=sweep_id, message=detail, kind="traceback"))
-        emit(
-            SweepFinished(
-                sweep=sweep_id, status="failed", seconds=0.0, runs_done=0, out_dir=str(out)
-            )
-        )
-        writer.close()
+        with contextlib.suppress(OSError):
+            emit(Error(sweep=sweep, message=f"{type(exc).__name__}: {exc}", kind="crash"))
+            writer(Error(sweep=sweep, message=detail, kind="traceback"))
         print(
             f"{PROG}: failed: {type(exc).__name__}: {exc} (details in {out / rundir.EVENTS})",
             file=sys.stderr,
         )
         return 1
-    writer.close()
+    finally:
+        writer.close()
+        lock.release()
     table = format_table(outcome.zones)
     stream = sys.stderr if to_stdout else sys.stdout
     print(f"\n{table}\n\nrun directory: {out}  (zones.csv, runs.csv, events.jsonl)", file=stream)
@@ -213,4 +276,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     print("models:")
     for model in catalog.MODELS.values():
         print(f"  {model.name:<16} {model.summary}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from engine.report import make_report
+
+    written = make_report(args.run_dir, args.out, parquet=args.parquet)
+    report = next((p for p in written if p.name == "report.md"), written[-1])
+    print(f"{len(written)} files in {report.parent}  (report.md, figures as PNG and SVG)")
     return 0

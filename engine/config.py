@@ -116,6 +116,9 @@ class TrainConfig:
     threads: int = opt(0, "CPU threads per run (0: the CPU's cores shared among sweep.workers)")
     eval_batch_size: int = opt(1024, "batch size of the per-epoch evaluation forwards")
     deterministic: bool = opt(True, "use deterministic kernels so a rerun gives the same numbers")
+    checkpoint_every: int = opt(
+        1, "save each run's full state every N epochs so `resume` can continue it (0: never)"
+    )
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,13 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class ExplainConfig:
+    enabled: bool = opt(True, "explain stamped C_j test samples: GradCAM (images), SHAP (texts)")
+    every: int = opt(0, "also explain every N epochs (0: only at the end of each run)")
+    samples: int = opt(8, "how many stamped C_j test samples to explain, misclassified ones first")
+
+
+@dataclass(frozen=True)
 class Setup:
     name: str = opt("custom", "short name of the setup, used in run ids and folder names")
     description: str = opt("", "one line on what this setup is for")
@@ -146,6 +156,7 @@ class Setup:
     sweep: SweepConfig = field(default_factory=SweepConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    explain: ExplainConfig = field(default_factory=ExplainConfig)
 
 
 SECTIONS: dict[str, type] = {
@@ -156,6 +167,7 @@ SECTIONS: dict[str, type] = {
     "sweep": SweepConfig,
     "train": TrainConfig,
     "metrics": MetricsConfig,
+    "explain": ExplainConfig,
 }
 
 
@@ -402,6 +414,7 @@ def validate(setup: Setup) -> None:
     _validate_sweep(setup, info)
     _validate_train(setup.train)
     _validate_metrics(setup.metrics)
+    _validate_explain(setup.explain)
     _validate_feature(setup.feature, setup, model)
     if setup.paper_table:
         from engine.paper import table_names
@@ -515,6 +528,10 @@ def _validate_train(train: TrainConfig) -> None:
         raise ConfigError("train.momentum", "must be in [0, 1)", "the paper uses 0.9")
     if train.weight_decay < 0:
         raise ConfigError("train.weight_decay", "must not be negative", "the paper uses 1e-4")
+    if train.checkpoint_every < 0:
+        raise ConfigError(
+            "train.checkpoint_every", "must not be negative", "use 0 to save no checkpoints"
+        )
     if train.threads < 0:
         raise ConfigError(
             "train.threads", "must not be negative", "use 0 to share the cores among workers"
@@ -545,6 +562,15 @@ def _validate_metrics(metrics: MetricsConfig) -> None:
             )
     if not 0 < metrics.alpha < 1:
         raise ConfigError("metrics.alpha", "must be between 0 and 1", "the paper uses 0.05")
+
+
+def _validate_explain(explain: ExplainConfig) -> None:
+    if explain.every < 0:
+        raise ConfigError(
+            "explain.every", "must not be negative", "use 0 to explain only the last epoch"
+        )
+    if explain.samples < 0:
+        raise ConfigError("explain.samples", "must not be negative", "use e.g. 8")
 
 
 def image_size(setup: Setup) -> int:

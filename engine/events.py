@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -82,6 +83,21 @@ class RunStarted(Event):
     index: int
     """Position in the plan, from 0."""
     epochs: int
+    start_epoch: int = 1
+    """Above 1 when a resumed run continues from its checkpoint."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepResumed(Event):
+    """`fmfl-engine resume` picked the sweep up again; the stream continues below."""
+
+    type: ClassVar[str] = "sweep_resumed"
+    runs_done: int
+    """Runs already finished before the resume; they are not redone."""
+    continuing: list[dict[str, Any]] = field(default_factory=list)
+    """Runs cut mid-way: {run, from_epoch} (from_epoch 1: no checkpoint, started again)."""
+    repaired: str = ""
+    """What was repaired in events.jsonl (e.g. a truncated last line), if anything."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,6 +179,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
         SweepStarted,
+        SweepResumed,
         RunStarted,
         Epoch,
         RunFinished,
@@ -236,9 +253,16 @@ class ListEmitter:
         return [e for e in self.events if isinstance(e, cls)]
 
 
+class OutputError(OSError):
+    """The event file could not be written (disk full, folder gone, permissions)."""
+
+
 class JsonlEmitter:
     """Writes each event as one line to a file (and optionally a second stream, e.g.
-    stdout), flushing after every line so `tail -f` and the console see it at once."""
+    stdout), flushing after every line so `tail -f` and the console see it at once, and
+    syncing to disk at the end of each epoch and run so a crash loses at most an epoch."""
+
+    SYNC_ON = ("epoch", "run_finished", "zones", "sweep_finished", "sweep_resumed")
 
     def __init__(self, path: Path, also: IO[str] | None = None) -> None:
         self.path = path
@@ -250,10 +274,22 @@ class JsonlEmitter:
         line = event.to_line()
         if len(line) > MAX_LINE_BYTES:
             raise ValueError(f"{event.type} event of {len(line)} bytes is too large for one line")
-        for stream in (self._file, self._also):
-            if stream is not None:
-                stream.write(line + "\n")
-                stream.flush()
+        try:
+            self._file.write(line + "\n")
+            self._file.flush()
+            if event.type in self.SYNC_ON:
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise OutputError(exc.errno, f"cannot write {self.path}: {exc.strerror}") from None
+        if self._also is not None:
+            try:
+                self._also.write(line + "\n")
+                self._also.flush()
+            except BrokenPipeError:  # the reader went away; the file still has everything
+                self._also = None
 
     def close(self) -> None:
-        self._file.close()
+        try:
+            self._file.close()
+        except OSError:
+            pass

@@ -7,15 +7,22 @@
 <out>/zones.csv          one row per noise mode x target class x count
 <out>/runs/<run>/samples.npz   per-sample p(c|x_u), p(c|x_c) at the final epoch
                                (and, for baselines, predictions on X_noisy per epoch)
+<out>/runs/<run>/checkpoint.pt while a run trains: everything needed to continue it
+<out>/.lock                    held by the engine working on the sweep
 ```
 Tables are replaced atomically (temp file + rename), so a reader or a crash never sees
-half a CSV.
+half a CSV; events are appended one whole line at a time, and `repair_events` cuts a
+line a kill left half-written.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import socket
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +34,10 @@ CONFIG = "config.toml"
 EVENTS = "events.jsonl"
 RUNS = "runs.csv"
 ZONES = "zones.csv"
+LOCK = ".lock"
+MIN_FREE_BYTES = 100 * 2**20
+"""Below this much free space a sweep does not start: events, tables and checkpoints
+need room, and a full disk mid-sweep costs a stop and a resume."""
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -50,7 +61,16 @@ def write_csv(path: Path, table: pd.DataFrame) -> None:
 def prepare_out_dir(out: Path) -> None:
     """Create the run directory; refuse one that already holds a sweep or cannot be written."""
     if (out / EVENTS).exists():
-        raise ConfigError("--out", f"{out} already holds a sweep", "choose a new folder")
+        raise ConfigError(
+            "--out",
+            f"{out} already holds a sweep",
+            f"choose a new folder, or continue it: fmfl-engine resume {out}",
+        )
+    check_writable(out, "--out")
+
+
+def check_writable(out: Path, field: str) -> None:
+    """Refuse a folder that cannot be created or written, or whose disk is (nearly) full."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -58,8 +78,125 @@ def prepare_out_dir(out: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise ConfigError(
-            "--out", f"cannot write to {out} ({exc.strerror})", "choose a writable folder"
+            field, f"cannot write to {out} ({exc.strerror})", "choose a writable folder"
         ) from None
+    free = shutil.disk_usage(out).free
+    if free < MIN_FREE_BYTES:
+        raise ConfigError(
+            field,
+            f"only {free / 2**20:.0f} MB free where {out} lies",
+            f"free at least {MIN_FREE_BYTES / 2**20:.0f} MB or choose another folder",
+        )
+
+
+def repair_events(path: Path) -> str:
+    """Cut a last line that a kill left half-written; say what was cut ('' if nothing)."""
+    if not path.is_file():
+        return ""
+    with path.open("r+b") as f:
+        data = f.read()
+        if not data or data.endswith(b"\n"):
+            return ""
+        keep = data.rfind(b"\n") + 1
+        f.truncate(keep)
+        os.fsync(f.fileno())
+    return f"cut a half-written last line of {len(data) - keep} bytes from {path.name}"
+
+
+def checkpoint_path(out: Path, run: str) -> Path:
+    return out / "runs" / run / "checkpoint.pt"
+
+
+# ---------------------------------------------------------------------------- the lock
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks (Linux), to tell a live PID from a reused one."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def _alive(pid: int, started: str) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    now = _start_time(pid)
+    return not started or not now or now == started
+
+
+class SweepLock:
+    """One engine per run directory: `.lock` names the holder (pid, host, start time).
+
+    A lock whose process is gone (same host) is stale and taken over, so a killed engine
+    never blocks its own resume. A lock from another host is trusted while it is fresh:
+    the holder touches it every epoch, and after `stale_after` seconds untouched it is
+    taken over too.
+    """
+
+    def __init__(self, out: Path, stale_after: float = 3600.0) -> None:
+        self.path = out / LOCK
+        self.stale_after = stale_after
+        self.note = ""
+
+    def acquire(self) -> SweepLock:
+        me = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started": _start_time(os.getpid()),
+            "since": time.time(),
+        }
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                self._check_holder()
+                continue
+            with os.fdopen(fd, "w") as f:
+                json.dump(me, f)
+            return self
+        raise ConfigError(
+            "RUN_DIR", f"cannot take the lock {self.path}", "remove it if no engine is running"
+        )
+
+    def _check_holder(self) -> None:
+        try:
+            holder = json.loads(self.path.read_text() or "{}")
+            age = time.time() - self.path.stat().st_mtime
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError):
+            holder, age = {}, self.stale_after + 1
+        pid, host = int(holder.get("pid", 0) or 0), str(holder.get("host", ""))
+        if host == socket.gethostname():
+            busy = pid > 0 and pid != os.getpid() and _alive(pid, str(holder.get("started", "")))
+        else:
+            busy = age < self.stale_after
+        if busy:
+            raise ConfigError(
+                "RUN_DIR",
+                f"another engine (pid {pid} on {host or '?'}) is working on {self.path.parent}",
+                f"stop it first (kill -INT {pid}) or wait for it; a dead engine's lock is taken over",
+            )
+        self.note = f"took over a stale lock of pid {pid} on {host or '?'}"
+        self.path.unlink(missing_ok=True)
+
+    def touch(self) -> None:
+        try:
+            os.utime(self.path)
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        try:
+            if json.loads(self.path.read_text()).get("pid") == os.getpid():
+                self.path.unlink()
+        except (OSError, ValueError):
+            pass
 
 
 def samples_path(out: Path, run: str) -> Path:

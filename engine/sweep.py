@@ -1,7 +1,10 @@
 """A sweep: every (seed, count, mode) run of a setup, then the zone tables (SPEC §1, §4).
 
-`run_sweep` is the one entry point; it reports through `emit` only, so the command line
-writes JSON Lines, the tests collect a list, and the console reads a pipe.
+`run_sweep` starts one and `resume_sweep` continues one from its run directory; both
+report through `emit` only, so the command line writes JSON Lines, the tests collect a
+list, and the console reads a pipe. Finished runs are recorded as they finish
+(samples.npz, then runs.csv, then the run's checkpoint is dropped), so a sweep killed at
+any moment loses at most the epochs since its runs' last checkpoints.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import multiprocessing
 import queue as queue_module
 import time
+import tomllib
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +23,16 @@ import numpy as np
 import pandas as pd
 
 from engine import paper, rundir
-from engine.config import Setup, check_counts_fit, dumps_toml, setup_to_dict
+from engine.config import (
+    Setup,
+    check_counts_fit,
+    dumps_toml,
+    setup_from_dict,
+    setup_to_dict,
+    validate,
+)
 from engine.data.datasets import Split
+from engine.errors import ConfigError
 from engine.events import (
     Artifact,
     Emit,
@@ -28,9 +40,13 @@ from engine.events import (
     Log,
     RunFinished,
     SweepFinished,
+    SweepResumed,
     SweepStarted,
     ZoneTable,
+    read_events,
 )
+from engine.explain.artifacts import EXPLAIN_KEYS
+from engine.interrupt import Interrupted, StopCheck, ignore_signals, never
 from engine.plan import PlannedRun, plan_runs, targets
 from engine.train import RunResult, SweepData, configure_torch, prepare, run_one
 from engine.zones import zone_table
@@ -38,7 +54,7 @@ from engine.zones import zone_table
 RUN_COLUMNS = [
     "run", "mode", "seed", "count", "ratio", "target", "role", "s_sens", "p_value", "recognised",
     "mp", "n_misclassified", "acc_j", "lm", "train_acc", "noisy_acc", "test_acc", "train_loss",
-    "seconds",
+    "cam_in_stamp", "shap_value", "shap_rank", "seconds",
 ]  # fmt: skip
 
 
@@ -65,6 +81,7 @@ def run_rows(result: RunResult, train_size: int) -> list[dict[str, object]]:
     shared = {
         key: m.get(key)
         for key in ("acc_j", "lm", "train_acc", "noisy_acc", "test_acc", "train_loss")
+        + EXPLAIN_KEYS  # the last epoch is always explained (engine.explain.runner)
     }
     return [{**base, **t, **shared} for t in result.targets]
 
@@ -101,51 +118,217 @@ def run_sweep(
     *,
     sweep_id: str | None = None,
     split: Split | None = None,
+    should_stop: StopCheck = never,
 ) -> SweepOutcome:
     """Run every planned run in order, write the run directory, report through `emit`.
 
-    `split` replaces the dataset loader (tests pass small in-memory splits).
+    `split` replaces the dataset loader (tests pass small in-memory splits). When
+    `should_stop` turns true the sweep ends as `interrupted` and raises Interrupted.
     """
     started = time.perf_counter()
     sweep_id = sweep_id or out_dir.name
-    plan = plan_runs(setup)
-    device = configure_torch(setup)
-    data = prepare(setup, device, split)
-    check_counts_fit(setup, data.train_size_ci)
+    data = _prepare(setup, split)
     out_dir.mkdir(parents=True, exist_ok=True)
     rundir.atomic_write_text(out_dir / rundir.CONFIG, dumps_toml(setup))
-    train_size = data.train_size_ci
     emit(
         SweepStarted(
             sweep=sweep_id,
             setup=setup_to_dict(setup),
-            plan=[p.to_dict(train_size) for p in plan],
+            plan=[p.to_dict(data.train_size_ci) for p in plan_runs(setup)],
             out_dir=str(out_dir),
-            device=str(device),
-            train_size_ci=train_size,
+            device=str(data.device),
+            train_size_ci=data.train_size_ci,
             classes=list(data.split.classes),
         )
     )
-    emit(Log(sweep=sweep_id, level="info", message=_describe(data, len(plan))))
+    _describe_data(data, emit, sweep_id)
+    return _execute(data, out_dir, emit, sweep_id, _Record(), should_stop, started)
+
+
+def resume_sweep(
+    out_dir: Path,
+    emit: Emit,
+    *,
+    split: Split | None = None,
+    should_stop: StopCheck = never,
+    repaired: str = "",
+) -> SweepOutcome:
+    """Continue a sweep from its run directory: finished runs are kept, runs cut mid-way
+    continue from their checkpoints, a half-written last event line is cut (`repaired`
+    says what a caller already cut before it opened the file)."""
+    started = time.perf_counter()
+    setup = load_stored_setup(out_dir)
+    repaired = rundir.repair_events(out_dir / rundir.EVENTS) or repaired
+    sweep_id = sweep_id_of(out_dir)
+    plan = plan_runs(setup)
+    record = _Record.load(out_dir, plan)
+    for run in record.finished:  # killed after recording the run, before dropping its state
+        rundir.checkpoint_path(out_dir, run).unlink(missing_ok=True)
+    data = _prepare(setup, split)
+    continuing = [
+        p.run
+        for p in plan
+        if p.run not in record.finished and rundir.checkpoint_path(out_dir, p.run).is_file()
+    ]
+    emit(
+        SweepResumed(
+            sweep=sweep_id,
+            runs_done=len(record.finished),
+            continuing=[{"run": run} for run in continuing],
+            repaired=repaired,
+        )
+    )
+    message = f"resuming: {len(record.finished)} of {len(plan)} runs done"
+    if continuing:
+        message += f"; continuing {', '.join(continuing)} from checkpoints"
+    emit(Log(sweep=sweep_id, level="info", message=message))
+    if repaired:
+        emit(Log(sweep=sweep_id, level="warning", message=repaired))
+    _describe_data(data, emit, sweep_id)
+    return _execute(data, out_dir, emit, sweep_id, record, should_stop, started)
+
+
+def load_stored_setup(out_dir: Path) -> Setup:
+    """The setup a run directory was started with (its config.toml)."""
+    path = out_dir / rundir.CONFIG
+    if not out_dir.is_dir():
+        raise ConfigError(
+            "RUN_DIR", f"{out_dir} is not a folder", "give the run directory of a sweep"
+        )
+    if not path.is_file():
+        raise ConfigError(
+            "RUN_DIR",
+            f"{out_dir} has no {rundir.CONFIG}",
+            "give the folder `fmfl-engine run` wrote",
+        )
+    try:
+        setup = setup_from_dict(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            str(path), f"malformed TOML ({exc})", "restore the file the engine wrote"
+        ) from None
+    validate(setup)
+    return setup
+
+
+def sweep_id_of(out_dir: Path) -> str:
+    """The sweep id its events carry (the folder name if none is readable)."""
+    path = out_dir / rundir.EVENTS
+    if path.is_file():
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for event in read_events(lines):
+                if isinstance(event, SweepStarted):
+                    return event.sweep
+    return out_dir.name
+
+
+def _prepare(setup: Setup, split: Split | None) -> SweepData:
+    data = prepare(setup, configure_torch(setup), split)
+    check_counts_fit(setup, data.train_size_ci)
+    return data
+
+
+def _describe_data(data: SweepData, emit: Emit, sweep_id: str) -> None:
+    emit(Log(sweep=sweep_id, level="info", message=_describe(data, len(plan_runs(data.setup)))))
     for note in data.split.notes:
         emit(Log(sweep=sweep_id, level="warning", message=note))
-    rows: list[dict[str, object]] = []
-    samples: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = {}
-    runs = pd.DataFrame(columns=RUN_COLUMNS)
-    if setup.sweep.workers > 1:
-        results = _parallel(plan, setup, data.split, emit, sweep_id)
-    else:
-        results = _sequential(plan, data, emit, sweep_id)
-    for result in results:
-        run = result.planned.run
-        samples[run] = result.samples
-        path = rundir.save_samples(out_dir, run, result.samples, result.noisy_preds)
-        emit(Artifact(sweep=sweep_id, run=run, kind="samples", path=str(path.relative_to(out_dir))))
-        rows.extend(run_rows(result, train_size))
-        runs = pd.DataFrame.from_records(rows, columns=RUN_COLUMNS)
-        rundir.write_csv(out_dir / rundir.RUNS, runs)
 
-    zones = zone_tables(setup, runs, samples)
+
+@dataclass
+class _Record:
+    """What is finished: runs.csv rows, per-sample arrays and baseline predictions."""
+
+    rows: list[dict[str, object]] = field(default_factory=list)
+    samples: dict[str, dict[int, tuple[np.ndarray, np.ndarray]]] = field(default_factory=dict)
+    baseline_preds: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> set[str]:
+        return set(self.samples)
+
+    @classmethod
+    def load(cls, out_dir: Path, plan: list[PlannedRun]) -> _Record:
+        """Runs count as finished when runs.csv has their rows and samples.npz exists."""
+        record = cls()
+        path = out_dir / rundir.RUNS
+        table = (
+            pd.read_csv(path)
+            if path.is_file() and path.stat().st_size
+            else pd.DataFrame(columns=RUN_COLUMNS)
+        )
+        for planned in plan:
+            rows = table[table["run"] == planned.run]
+            if rows.empty or not rundir.samples_path(out_dir, planned.run).is_file():
+                continue
+            samples, noisy = rundir.load_samples(out_dir, planned.run)
+            record.samples[planned.run] = samples
+            if noisy is not None:
+                record.baseline_preds[planned.seed] = noisy
+            record.rows.extend(rows.to_dict(orient="records"))
+        return record
+
+    def add(self, result: RunResult, train_size: int) -> None:
+        self.samples[result.planned.run] = result.samples
+        if result.noisy_preds is not None:
+            self.baseline_preds[result.planned.seed] = result.noisy_preds
+        self.rows.extend(run_rows(result, train_size))
+
+    def table(self, plan: list[PlannedRun]) -> pd.DataFrame:
+        """runs.csv in plan order, whatever order the runs finished in."""
+        order = {p.run: p.index for p in plan}
+        rows = sorted(
+            self.rows, key=lambda r: (order.get(str(r["run"]), 1 << 30), int(r["target"]))
+        )
+        return pd.DataFrame.from_records(rows, columns=RUN_COLUMNS)
+
+
+def _execute(
+    data: SweepData,
+    out_dir: Path,
+    emit: Emit,
+    sweep_id: str,
+    record: _Record,
+    should_stop: StopCheck,
+    started: float,
+) -> SweepOutcome:
+    setup = data.setup
+    plan = plan_runs(setup)
+    todo = [p for p in plan if p.run not in record.finished]
+    train_size = data.train_size_ci
+
+    def finish(status: str) -> None:
+        emit(
+            SweepFinished(
+                sweep=sweep_id,
+                status=status,
+                seconds=time.perf_counter() - started,
+                runs_done=len(record.finished),
+                out_dir=str(out_dir),
+            )
+        )
+
+    if setup.sweep.workers > 1 and todo:
+        results = _parallel(todo, data.split, emit, sweep_id, out_dir, record, should_stop, setup)
+    else:
+        results = _sequential(todo, data, emit, sweep_id, out_dir, record, should_stop)
+    try:
+        for result in results:
+            run = result.planned.run
+            path = rundir.save_samples(out_dir, run, result.samples, result.noisy_preds)
+            emit(
+                Artifact(
+                    sweep=sweep_id, run=run, kind="samples", path=str(path.relative_to(out_dir))
+                )
+            )
+            record.add(result, train_size)
+            rundir.write_csv(out_dir / rundir.RUNS, record.table(plan))
+            rundir.checkpoint_path(out_dir, run).unlink(missing_ok=True)
+    except Interrupted:
+        finish("interrupted")
+        raise
+
+    runs = record.table(plan)
+    zones = zone_tables(setup, runs, record.samples)
     rundir.write_csv(out_dir / rundir.ZONES, zones)
     for (mode, target, role), table in zones.groupby(["mode", "target", "role"], sort=False):
         emit(
@@ -159,17 +342,8 @@ def run_sweep(
                 rows=table.drop(columns=["mode", "target", "role"]).to_dict(orient="records"),
             )
         )
-    seconds = time.perf_counter() - started
-    emit(
-        SweepFinished(
-            sweep=sweep_id,
-            status="done",
-            seconds=seconds,
-            runs_done=len(plan),
-            out_dir=str(out_dir),
-        )
-    )
-    return SweepOutcome(out_dir, runs, zones, seconds)
+    finish("done")
+    return SweepOutcome(out_dir, runs, zones, time.perf_counter() - started)
 
 
 def _describe(data: SweepData, n_runs: int) -> str:
@@ -184,78 +358,128 @@ def _describe(data: SweepData, n_runs: int) -> str:
 # Executors: both yield RunResults; a run starts only once its seed's baseline is done.
 
 
+def _checkpoint(setup: Setup, out_dir: Path, run: str) -> Path | None:
+    return rundir.checkpoint_path(out_dir, run) if setup.train.checkpoint_every else None
+
+
 def _sequential(
-    plan: list[PlannedRun], data: SweepData, emit: Emit, sweep_id: str
+    todo: list[PlannedRun],
+    data: SweepData,
+    emit: Emit,
+    sweep_id: str,
+    out_dir: Path,
+    record: _Record,
+    should_stop: StopCheck,
 ) -> Iterator[RunResult]:
-    baseline_preds: dict[int, np.ndarray] = {}
-    for planned in plan:
-        result = run_one(data, planned, emit, sweep_id, baseline_preds.get(planned.seed))
-        if result.noisy_preds is not None:
-            baseline_preds[planned.seed] = result.noisy_preds
-        yield result
+    for planned in todo:
+        yield run_one(
+            data,
+            planned,
+            emit,
+            sweep_id,
+            record.baseline_preds.get(planned.seed),
+            checkpoint=_checkpoint(data.setup, out_dir, planned.run),
+            should_stop=should_stop,
+            run_dir=out_dir,
+        )
 
 
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(setup: Setup, split: Split, events: Any, sweep_id: str) -> None:
+def _worker_init(setup: Setup, split: Split, events: Any, stop: Any, sweep_id: str) -> None:
+    ignore_signals()  # the parent process decides when to stop, through `stop`
     device = configure_torch(setup)
-    _WORKER.update(data=prepare(setup, device, split), events=events, sweep_id=sweep_id)
+    _WORKER.update(data=prepare(setup, device, split), events=events, stop=stop, sweep_id=sweep_id)
 
 
-def _worker_run(planned: PlannedRun, baseline_preds: np.ndarray | None) -> RunResult:
+def _worker_run(
+    planned: PlannedRun,
+    baseline_preds: np.ndarray | None,
+    checkpoint: Path | None,
+    run_dir: Path | None = None,
+) -> RunResult:
+    w = _WORKER
     return run_one(
-        _WORKER["data"], planned, _WORKER["events"].put, _WORKER["sweep_id"], baseline_preds
+        w["data"],
+        planned,
+        w["events"].put,
+        w["sweep_id"],
+        baseline_preds,
+        checkpoint=checkpoint,
+        should_stop=w["stop"].is_set,
+        run_dir=run_dir,
     )
 
 
 def _parallel(
-    plan: list[PlannedRun], setup: Setup, split: Split, emit: Emit, sweep_id: str
+    todo: list[PlannedRun],
+    split: Split,
+    emit: Emit,
+    sweep_id: str,
+    out_dir: Path,
+    record: _Record,
+    should_stop: StopCheck,
+    setup: Setup,
 ) -> Iterator[RunResult]:
     """Runs in `sweep.workers` processes. Workers stream their events through a queue that
     this process drains into `emit`, so the event stream stays live and single-writer;
-    runs of different seeds interleave, each run's own events stay in order."""
+    runs of different seeds interleave, each run's own events stay in order. A stop
+    request reaches the workers through a shared event; each stops between batches."""
     context = multiprocessing.get_context("spawn")  # safe with CUDA, unlike fork
-    events = context.Queue()
+    events, stop = context.Queue(), context.Event()
     workers = setup.sweep.workers
-    baseline_preds: dict[int, np.ndarray] = {}
-    waiting = list(plan)
+    waiting = list(todo)
     running: dict[Future[RunResult], PlannedRun] = {}
     finished: set[str] = set()
+    interrupted = False
     with ProcessPoolExecutor(
         workers,
         mp_context=context,
         initializer=_worker_init,
-        initargs=(setup, split, events, sweep_id),
+        initargs=(setup, split, events, stop, sweep_id),
     ) as pool:
 
         def submit_ready() -> None:
             # Keep at most one queued run per worker so runs start in plan order.
             for planned in list(waiting):
-                if len(running) >= 2 * workers:
+                if len(running) >= 2 * workers or stop.is_set():
                     break
-                if planned.is_baseline or planned.seed in baseline_preds:
-                    running[pool.submit(_worker_run, planned, baseline_preds.get(planned.seed))] = (
-                        planned
+                if planned.is_baseline or planned.seed in record.baseline_preds:
+                    future = pool.submit(
+                        _worker_run,
+                        planned,
+                        record.baseline_preds.get(planned.seed),
+                        _checkpoint(setup, out_dir, planned.run),
+                        out_dir,
                     )
+                    running[future] = planned
                     waiting.remove(planned)
 
         try:
             submit_ready()
             while running:
+                if should_stop():
+                    stop.set()
                 done, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
                 _drain(events, emit, finished)
                 for future in done:
                     planned = running.pop(future)
-                    result = future.result()
+                    try:
+                        result = future.result()
+                    except Interrupted:
+                        interrupted = True
+                        continue
                     _drain(events, emit, finished, until=planned.run)
-                    if result.noisy_preds is not None:
-                        baseline_preds[planned.seed] = result.noisy_preds
                     yield result
                 submit_ready()
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
+        _drain(events, emit, finished)
+    if interrupted or stop.is_set():
+        raise Interrupted
 
 
 def _drain(events: Any, emit: Emit, finished: set[str], until: str | None = None) -> None:

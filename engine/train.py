@@ -13,6 +13,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +28,8 @@ from engine.data.inject import ImageStamp, random_wrong_labels, stamp_order, tra
 from engine.data.stamp import StampSpec
 from engine.data.text import TokenInserter
 from engine.events import Emit, Epoch, RunFinished, RunStarted
+from engine.explain.runner import RunExplainer
+from engine.interrupt import Interrupted, StopCheck, never
 from engine.models import build_model, load_tokenizer, weights_source
 from engine.plan import PlannedRun, ratio, targets
 
@@ -220,6 +223,7 @@ def train_one_epoch(
     labels: torch.Tensor,
     batch_size: int,
     generator: torch.Generator,
+    should_stop: StopCheck = never,
 ) -> tuple[float, float]:
     """One pass over D_train in a seeded order; returns (mean loss, running accuracy %).
 
@@ -242,6 +246,8 @@ def train_one_epoch(
         optimizer.step()
         loss_sum += loss.detach() * (end - start)
         hits += (logits.detach().argmax(1) == y).sum()
+        if should_stop():
+            raise Interrupted
     return float(loss_sum.item() / n), float(100.0 * hits.item() / n)
 
 
@@ -263,8 +269,21 @@ def run_one(
     emit: Emit,
     sweep_id: str,
     baseline_preds: np.ndarray | None = None,
+    *,
+    checkpoint: Path | None = None,
+    should_stop: StopCheck = never,
+    run_dir: Path | None = None,
 ) -> RunResult:
-    """Train one model from scratch and report every epoch (SPEC §3)."""
+    """Train one model from scratch and report every epoch (SPEC §3).
+
+    With `checkpoint`, the run's whole state is saved there every
+    `train.checkpoint_every` epochs, and a run that finds one continues from it: model,
+    optimiser, schedule, batch order and random state, so it ends exactly where an
+    uninterrupted run would. `should_stop` is checked between batches; when it says
+    yes the run raises Interrupted, leaving the last checkpoint in place.
+    Explanations (GradCAM / SHAP, `engine.explain`) add their metrics to the epochs they
+    are due at; their files go under `run_dir` when given.
+    """
     setup, device = data.setup, data.device
     seed, k, mode = planned.seed, planned.count, planned.mode
     epochs = setup.train.epochs
@@ -281,18 +300,6 @@ def run_one(
     if not planned.is_baseline and baseline_preds is None:
         raise ValueError(f"run {planned.run} needs its baseline's predictions for the LM-score")
 
-    emit(
-        RunStarted(
-            sweep=sweep_id,
-            run=planned.run,
-            seed=seed,
-            count=k,
-            mode=mode,
-            ratio=ratio(k, data.train_size_ci),
-            index=planned.index,
-            epochs=epochs,
-        )
-    )
     torch.manual_seed(seed)  # the same initial weights for every count of a seed
     model = build_model(setup, data.mean, data.std).to(device)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -311,13 +318,39 @@ def run_one(
     noisy_n = data.kmax if planned.is_baseline else k
     evaluator = _Evaluator(data, order, noisy_n, k)
     run_targets = targets(setup, mode)
+    explainer = RunExplainer(data, planned, emit, sweep_id, run_dir)
     noisy_history: list[np.ndarray] = []
-    started = time.perf_counter()
     final: tuple[dict, list, dict] = ({}, [], {})
-    for epoch in range(1, epochs + 1):
+    state = _Checkpoint(checkpoint, model, optimizer, scheduler, generator)
+    first, spent = 1, 0.0
+    if state.exists():
+        first, spent, noisy_history, final = state.load(device)
+    emit(
+        RunStarted(
+            sweep=sweep_id,
+            run=planned.run,
+            seed=seed,
+            count=k,
+            mode=mode,
+            ratio=ratio(k, data.train_size_ci),
+            index=planned.index,
+            epochs=epochs,
+            start_epoch=first,
+        )
+    )
+    started = time.perf_counter() - spent
+    every = setup.train.checkpoint_every
+    for epoch in range(first, epochs + 1):
         t0 = time.perf_counter()
         loss, train_acc = train_one_epoch(
-            model, optimizer, data.train_bank, rows, labels, setup.train.batch_size, generator
+            model,
+            optimizer,
+            data.train_bank,
+            rows,
+            labels,
+            setup.train.batch_size,
+            generator,
+            should_stop,
         )
         scheduler.step()
         train_seconds = time.perf_counter() - t0
@@ -336,6 +369,7 @@ def run_one(
             "acc_j": metrics.accuracy_pct(view.probe_preds, setup.classes.c_j),
             "lm": lm,
         }
+        epoch_metrics.update(explainer(model, epoch, view.probe_preds))
         epoch_targets, samples = [], {}
         for target, role in run_targets:
             pu, pc = view.sens(target)
@@ -367,6 +401,8 @@ def run_one(
             )
         )
         final = (epoch_metrics, epoch_targets, samples)
+        if every and (epoch % every == 0 or epoch == epochs):
+            state.save(epoch, time.perf_counter() - started, noisy_history, final)
     seconds = time.perf_counter() - started
     epoch_metrics, epoch_targets, samples = final
     emit(
@@ -386,6 +422,57 @@ def run_one(
         noisy_preds=np.stack(noisy_history) if planned.is_baseline else None,
         seconds=seconds,
     )
+
+
+class _Checkpoint:
+    """A run's full training state in one file, written atomically (temp + rename)."""
+
+    def __init__(
+        self, path: Path | None, model: nn.Module, optimizer, scheduler, generator
+    ) -> None:  # noqa: ANN001
+        self.path = path
+        self.parts = (model, optimizer, scheduler)
+        self.generator = generator
+
+    def exists(self) -> bool:
+        return self.path is not None and self.path.is_file()
+
+    def save(self, epoch: int, seconds: float, noisy: list[np.ndarray], final: tuple) -> None:
+        assert self.path is not None
+        model, optimizer, scheduler = self.parts
+        state = {
+            "epoch": epoch,
+            "seconds": seconds,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "generator": self.generator.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "noisy_history": noisy,
+            "final": final,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        try:
+            torch.save(state, tmp)
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def load(self, device: torch.device) -> tuple[int, float, list[np.ndarray], tuple]:
+        assert self.path is not None
+        state = torch.load(self.path, map_location=device, weights_only=False)
+        model, optimizer, scheduler = self.parts
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        self.generator.set_state(state["generator"])
+        torch.set_rng_state(state["torch_rng"])
+        if state["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        return state["epoch"] + 1, state["seconds"], list(state["noisy_history"]), state["final"]
 
 
 @dataclass

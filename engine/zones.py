@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from engine import metrics
+from engine.explain.artifacts import EXPLAIN_KEYS
 
 ZONE_NAMES = {"A": "A (neither)", "B": "B FM", "C": "C FL"}
 REQUIRED_COLUMNS = ("count", "s_sens", "p_value", "mp_diff", "acc_diff")
@@ -64,6 +65,7 @@ def zone_table(
     """
     rows = runs[(runs["target"] == target) & ((runs["mode"] == mode) | (runs["count"] == 0))]
     base = rows[rows["count"] == 0].set_index("seed")
+    explained = [k for k in EXPLAIN_KEYS if k in rows.columns and rows[k].notna().any()]
     records = []
     for count, group in rows.groupby("count", sort=True):
         group = group[group["seed"].isin(base.index)].sort_values("seed")
@@ -90,6 +92,11 @@ def zone_table(
                 "acc": float(group["acc_j"].mean()),
                 "acc_diff": acc_mean,
                 "lm": _nanmean(group["lm"].to_numpy(dtype=float)),
+                # seed means of the explanation metrics, where the runs have them
+                **{
+                    key: _nanmean(pd.to_numeric(group[key], errors="coerce").to_numpy(float))
+                    for key in explained
+                },
                 "s_sens_std": s_std,
                 "s_sens_lo": s_lo,
                 "s_sens_hi": s_hi,

@@ -1,5 +1,6 @@
 """The two boundaries of the house: the engine never imports Textual; the modules the
-console shares with the engine (config, events, plan, catalog, zones) never import torch."""
+console shares with the engine (config, events, plan, catalog, zones, explanation files)
+and the report never import torch."""
 
 import json
 import subprocess
@@ -22,13 +23,25 @@ def test_engine_never_imports_textual():
 
 
 @pytest.mark.parametrize(
-    "module", ["engine.config", "engine.events", "engine.plan", "engine.catalog", "engine.zones"]
+    "module",
+    [
+        "engine.config",
+        "engine.events",
+        "engine.plan",
+        "engine.catalog",
+        "engine.zones",
+        "engine.explain.artifacts",
+        "engine.results",
+        "engine.report",
+    ],
 )
 def test_shared_engine_modules_stay_free_of_torch(module):
     assert "torch" not in _modules_after([module])
 
 
 def test_console_never_imports_torch():
-    loaded = _modules_after(["fmfl_tui.app", "fmfl_tui.cli", "fmfl_tui.screens.setup"])
+    loaded = _modules_after(
+        ["fmfl_tui.app", "fmfl_tui.cli", "fmfl_tui.screens.setup", "fmfl_tui.screens.explain"]
+    )
     assert "textual" in loaded  # the check itself works
     assert "torch" not in loaded

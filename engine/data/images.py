@@ -108,9 +108,11 @@ def _cifar(cfg: DataConfig, name: str) -> Split:
             f"no readable {name} under {root} (expected {root / folder})",
             f"download it ({catalog.DATASETS[cfg.dataset].source})",
         ) from None
-    except OSError as exc:
+    except (OSError, EOFError, pickle.UnpicklingError, KeyError, ValueError) as exc:
         raise DataError(
-            "data.root", f"cannot read {name} under {root} ({exc})", "check the files"
+            "data.root",
+            f"cannot read {name} under {root} ({type(exc).__name__}: {exc})",
+            "replace the files with the original release",
         ) from None
     x_train = train_set.data.transpose(0, 3, 1, 2)
     y_train = np.asarray(train_set.targets, dtype=np.int64)

@@ -166,3 +166,58 @@ def test_images_decode_to_rgb(tmp_path):
     grey.save(root / "30_1_2_20170116174525125.jpg.chip.jpg")
     split = load_split(DataConfig(dataset="utkface", root=str(root), image_size=32))
     assert split.train_x.shape[1] == 3
+
+
+def _corrupt_image(root):
+    fake_data.utkface(root, per_class=10, bad_names=0)
+    for path in sorted(root.glob("*_*_0_*"))[:3]:
+        path.write_bytes(b"not a jpeg")
+    return "paper/utkface-resnet18", "not a readable image"
+
+
+def _no_label_column(root):
+    import pandas as pd
+
+    root.mkdir()
+    for part in ("train", "test"):
+        pd.DataFrame({"text": ["a", "b"], "emotion": [0, 1]}).to_csv(
+            root / f"{part}.csv", index=False
+        )
+    return "paper/emotions-bert", "has no 'label' column"
+
+
+def _empty_class(root):
+    fake_data.nico(root, per_class=10)
+    for context in root.iterdir():
+        for path in (context / "seal").iterdir():
+            path.unlink()
+    return "paper/nico-mobilevit", "class 9 (seal) has no images"
+
+
+def _wrong_image_size(root):
+    import pickle
+
+    fake_data.cifar(root, per_class=10, test_per_class=2)
+    batch = root / "cifar-10-batches-py" / "data_batch_1"
+    entry = pickle.loads(batch.read_bytes())
+    entry["data"] = entry["data"][:, :1024]  # 32x32 grey, not 32x32x3
+    batch.write_bytes(pickle.dumps(entry))
+    return "paper/cifar10-resnet9", "cannot read CIFAR10"
+
+
+@pytest.mark.parametrize(
+    "make", [_corrupt_image, _no_label_column, _empty_class, _wrong_image_size]
+)
+def test_bad_dataset_files_exit_2_with_one_line(tmp_path, capsys, make):
+    preset, message = make(tmp_path / "data")
+    out = tmp_path / "out"
+    argv = ["run", preset, "--set", f"data.root={tmp_path / 'data'}", "--out", str(out)]
+    assert main([*argv, "--set", "model.pretrained=none"] if "nico" in preset else argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1 and err.startswith("fmfl-engine: error: data.root:") and message in err
+    )
+    assert (
+        not (out / "events.jsonl").exists()
+        or "sweep_started" not in (out / "events.jsonl").read_text()
+    )

@@ -17,8 +17,19 @@ SAMPLES = [
         train_size_ci=400,
         classes=["0", "1"],
     ),
+    ev.SweepResumed(
+        sweep="s", runs_done=3, continuing=[{"run": "none-k2-s0", "from_epoch": 4}], repaired="x"
+    ),
     ev.RunStarted(
-        sweep="s", run="k0-s0", seed=0, count=0, mode="baseline", ratio=0.0, index=0, epochs=2
+        sweep="s",
+        run="k0-s0",
+        seed=0,
+        count=0,
+        mode="baseline",
+        ratio=0.0,
+        index=0,
+        epochs=2,
+        start_epoch=3,
     ),
     ev.Epoch(
         sweep="s",
@@ -97,7 +108,7 @@ def test_malformed_lines_raise_protocol_error(line):
 
 
 def test_read_events_skips_and_reports_bad_lines():
-    lines = [SAMPLES[6].to_line(), '{"broken', SAMPLES[8].to_line()]
+    lines = [SAMPLES[7].to_line(), '{"broken', SAMPLES[9].to_line()]
     problems = []
     out = list(ev.read_events(lines, lambda n, msg: problems.append(n)))
     assert [e.type for e in out] == ["log", "sweep_finished"]
@@ -106,10 +117,10 @@ def test_read_events_skips_and_reports_bad_lines():
 
 def test_jsonl_emitter_writes_one_flushed_line_per_event(tmp_path):
     writer = ev.JsonlEmitter(tmp_path / "events.jsonl")
-    writer(SAMPLES[6])
+    writer(SAMPLES[7])
     # Readable before close: flushed per line.
     assert (tmp_path / "events.jsonl").read_text().count("\n") == 1
-    writer(SAMPLES[8])
+    writer(SAMPLES[9])
     writer.close()
     lines = (tmp_path / "events.jsonl").read_text().splitlines()
     assert [ev.parse_line(x).type for x in lines] == ["log", "sweep_finished"]

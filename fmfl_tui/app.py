@@ -29,6 +29,7 @@ from fmfl_tui.engine_client import (
     SourceEnded,
     SourceNote,
 )
+from fmfl_tui.screens.explain import ExplainScreen
 from fmfl_tui.screens.live import LiveScreen
 from fmfl_tui.screens.setup import SetupScreen
 from fmfl_tui.screens.zones import ZoneScreen
@@ -43,7 +44,12 @@ class LabApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "fmfl lab console"
     ENABLE_COMMAND_PALETTE = False
-    MODES = {"setup": SetupScreen, "live": LiveScreen, "zones": ZoneScreen}
+    MODES = {
+        "setup": SetupScreen,
+        "live": LiveScreen,
+        "zones": ZoneScreen,
+        "explain": ExplainScreen,
+    }
     DEFAULT_MODE = "setup"
 
     def __init__(
@@ -125,6 +131,7 @@ class LabApp(App):
     @on(EventBatch)
     def events_arrived(self, message: EventBatch) -> None:
         finished = False
+        explained = bool(self.state.explanations)
         try:
             for item in message.items:
                 if isinstance(item, Skipped):
@@ -135,6 +142,8 @@ class LabApp(App):
         finally:
             message.done()
         self.dirty = True
+        if finished or explained != bool(self.state.explanations):
+            self.refresh_bindings()  # Resume or Explain may be on offer now
         if finished:
             self.sweep_finished()
 
@@ -144,7 +153,10 @@ class LabApp(App):
             self.flush()
             self.switch_mode("zones")
         elif not state.zones:
-            self.notify(f"Sweep {state.status}: no zone table.", severity="warning")
+            hint = (
+                " Press r to resume it." if state.status == "interrupted" and state.out_dir else ""
+            )
+            self.notify(f"Sweep {state.status}: no zone table.{hint}", severity="warning")
 
     @on(SourceNote)
     def source_note(self, message: SourceNote) -> None:
@@ -172,6 +184,7 @@ class LabApp(App):
         self.dirty = True
 
     def _engine_exited(self, message: SourceEnded) -> None:
+        self.call_later(self.refresh_bindings)  # Resume may be on offer now
         state, code = self.state, message.returncode
         if message.stopped:
             if state.finished is None:
@@ -180,6 +193,8 @@ class LabApp(App):
             self.notify("Engine stopped.")
         elif code == 0:
             state.note("info", "engine finished (exit code 0)")
+        elif state.status == "interrupted":
+            state.note("warning", f"engine stopped (exit code {code}); r resumes the sweep")
         else:
             what = "refused the setup" if code == 2 else "failed"
             state.note("error", f"engine {what} (exit code {code}); its last stderr lines:")
@@ -227,6 +242,11 @@ class LabApp(App):
     def action_show_setup(self) -> None:
         self.switch_mode("setup")
 
+    def action_show_explain(self) -> None:
+        """The GradCAM / SHAP explanations announced so far."""
+        self.switch_mode("explain")
+        self.dirty = True
+
     async def action_stop(self) -> None:
         source = self.source
         if isinstance(source, EngineSource) and source.stopping and source.running:
@@ -243,6 +263,42 @@ class LabApp(App):
             self.dirty = True
         else:
             self.notify("Nothing is running.")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Resume shows in the footer only for an interrupted sweep that can be resumed,
+        Explain only once the engine has announced an explanation."""
+        if action == "resume":
+            return self.resume_dir() is not None
+        if action == "show_explain":
+            return bool(self.state.explanations)
+        return True
+
+    def resume_dir(self) -> Path | None:
+        """The run directory an interrupted sweep can be resumed from, if any."""
+        if not self.state.resumable or (self.source is not None and self.source.running):
+            return None
+        folder = Path(self.files_dir or self.state.out_dir)
+        return folder if (folder / "config.toml").is_file() else None
+
+    def action_resume(self) -> None:
+        """Continue an interrupted sweep: `fmfl-engine resume RUN_DIR` as a background
+        process; its history is shown first, then the new events."""
+        folder = self.resume_dir()
+        if folder is None:
+            self.notify(
+                "Nothing to resume: only an interrupted sweep with its run directory can be."
+            )
+            return
+        source = EngineSource(
+            self.post_message,
+            [str(folder), "--events", "-"],
+            self.engine_command,
+            self.grace,
+            verb="resume",
+            history=folder / "events.jsonl",
+        )
+        self.files_dir = str(folder)
+        self.begin(source)
 
     async def action_quit(self) -> None:
         """Quit; an engine this console started is stopped first (in a worker, so its

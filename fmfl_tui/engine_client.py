@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from textual.message import Message
 
-from engine.events import Event, ProtocolError, SweepFinished, parse_line
+from engine.events import Event, ProtocolError, SweepFinished, SweepResumed, parse_line
 
 EVENTS_FILE = "events.jsonl"
 BATCH = 2_000
@@ -143,6 +143,8 @@ class LineParser:
                 items.append(event)
                 if isinstance(event, SweepFinished):
                     self.finished = True
+                elif isinstance(event, SweepResumed):  # the sweep went on after a stop
+                    self.finished = False
         return items
 
     def flush(self) -> list[Event | Skipped]:
@@ -281,11 +283,13 @@ class AttachSource(EventSource):
             return
         following = False
         with handle:
-            while not self.parser.finished:
+            while True:
                 data = await asyncio.to_thread(handle.read, READ_BYTES)
                 if data:
                     await self.send(self.parser.feed(data))
                     continue
+                if self.parser.finished:  # finished, and nothing written after it
+                    break
                 if not following:
                     following = True
                     self.post(
@@ -297,7 +301,11 @@ class AttachSource(EventSource):
 
 
 class EngineSource(EventSource):
-    """Runs the engine as a child process and reads its event stream from stdout."""
+    """Runs the engine as a child process and reads its event stream from stdout.
+
+    `verb` is the engine command (`run`, or `resume` for an interrupted run directory);
+    with `history`, the events already in that file are sent first, so a resumed sweep
+    shows its whole past before the engine's new events."""
 
     kind = "engine"
 
@@ -307,9 +315,13 @@ class EngineSource(EventSource):
         args: Sequence[str],
         command: Sequence[str] | None = None,
         grace: tuple[float, float] = (8.0, 4.0),
+        *,
+        verb: str = "run",
+        history: Path | None = None,
     ) -> None:
         super().__init__(post)
-        self.command = [*(command or (sys.executable, "-m", "engine")), "run", *args]
+        self.command = [*(command or (sys.executable, "-m", "engine")), verb, *args]
+        self.history = history
         self.grace = grace
         self.proc: asyncio.subprocess.Process | None = None
         self.stderr_tail: deque[str] = deque(maxlen=STDERR_LINES)
@@ -325,6 +337,10 @@ class EngineSource(EventSource):
         return f"engine{pid}"
 
     async def run(self) -> None:
+        if self.history is not None and self.history.is_file():
+            history = LineParser()
+            data = await asyncio.to_thread(self.history.read_bytes)
+            await self.send(history.feed(data) + history.flush())
         try:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command,

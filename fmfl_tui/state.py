@@ -23,6 +23,7 @@ from engine.events import (
     RunFinished,
     RunStarted,
     SweepFinished,
+    SweepResumed,
     SweepStarted,
     ZoneTable,
 )
@@ -32,6 +33,9 @@ MAX_POINTS = 1_000
 MAX_SERIES = 24
 """Runs whose per-epoch series are kept; the oldest finished ones are dropped first."""
 MAX_LOG = 1_000
+MAX_EXPLANATIONS = 20_000
+"""Explanation files remembered (a paper sweep explained at its end makes ~3,400)."""
+EXPLANATION_KINDS = ("gradcam", "shap")
 BASELINE = "baseline"
 SERIES_KEYS = (
     "s_sens:c_i",
@@ -81,6 +85,11 @@ class RunSeries:
         self.values: dict[str, deque[float]] = {k: deque(maxlen=maxlen) for k in SERIES_KEYS}
 
     def add(self, epoch: int, values: dict[str, float]) -> None:
+        # A resumed run repeats the epochs after its last checkpoint: the new ones replace them.
+        while self.epochs and self.epochs[-1] >= epoch:
+            self.epochs.pop()
+            for column in self.values.values():
+                column.pop()
         self.epochs.append(epoch)
         for key, column in self.values.items():
             column.append(values.get(key, math.nan))
@@ -136,6 +145,8 @@ class SweepState:
     events_seen: int = 0
     _seq: int = 0
     last_started: str = ""
+    explanations: deque[Artifact] = field(default_factory=lambda: deque(maxlen=MAX_EXPLANATIONS))
+    """GradCAM and SHAP files announced so far (paths relative to the run directory)."""
 
     # -- reading events ---------------------------------------------------------------
 
@@ -156,6 +167,11 @@ class SweepState:
             self.note(event.level, event.message)
         elif isinstance(event, Error):
             self._error(event)
+        elif isinstance(event, SweepResumed):
+            self.finished = None
+            self.status = "running"
+            self.zones.clear()  # the resumed sweep sends its tables again at the end
+            self.note("info", f"sweep resumed: {event.runs_done} runs already done")
         elif isinstance(event, SweepFinished):
             self.finished = event
             self.status = event.status
@@ -163,6 +179,10 @@ class SweepState:
             self.running.clear()
             runs = event.runs_done or self.runs_done  # an interrupted engine may say 0
             self.note("info", f"sweep {event.status}: {runs} runs")
+        elif isinstance(event, Artifact) and event.kind in EXPLANATION_KINDS:
+            self.explanations.append(
+                event
+            )  # many per run: listed by the explain screen, not logged
         elif isinstance(event, Artifact) and event.kind not in ("samples",):
             self.note("info", f"{event.kind}: {event.path}")
         ts = getattr(event, "ts", math.nan)
@@ -286,6 +306,11 @@ class SweepState:
             return max(1, int(train.get("epochs", 1)))
         except (TypeError, ValueError):
             return 1
+
+    @property
+    def resumable(self) -> bool:
+        """An interrupted or failed sweep whose run directory is known can be resumed."""
+        return self.status in ("interrupted", "failed") and bool(self.out_dir)
 
     @property
     def modes(self) -> list[str]:

@@ -33,7 +33,9 @@ class LiveScreen(Screen):
 
     BINDINGS = [
         Binding("s", "app.stop", "Stop"),
+        Binding("r", "app.resume", "Resume"),
         Binding("z", "app.show_zones", "Zones"),
+        Binding("e", "app.show_explain", "Explain"),
         Binding("1", "view('epoch-grid')", "Epochs"),
         Binding("2", "view('count-row')", "Counts"),
         Binding("left_square_bracket", "step(-1)", "Prev"),

@@ -34,6 +34,8 @@ class ZoneScreen(Screen):
 
     BINDINGS = [
         Binding("l", "app.show_live", "Live"),
+        Binding("e", "app.show_explain", "Explain"),
+        Binding("r", "app.resume", "Resume"),
         Binding("left_square_bracket", "tab(-1)", "Prev table"),
         Binding("right_square_bracket", "tab(1)", "Next table"),
         Binding("n", "app.show_setup", "New"),
@@ -42,7 +44,7 @@ class ZoneScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.shown_key: tuple[str, int, str] | None = None
+        self.shown_key: tuple[str, int] | None = None
 
     @property
     def lab(self) -> LabApp:
@@ -65,8 +67,10 @@ class ZoneScreen(Screen):
         yield Footer()
 
     @staticmethod
-    def _key(state: SweepState) -> tuple[str, int, str]:
-        return (state.sweep, len(state.zones), state.status)
+    def _key(state: SweepState) -> tuple[str, int]:
+        """What needs the tables rebuilt; the heading and files line update in place (a
+        second recompose while the first still mounts its tabs races in Textual)."""
+        return (state.sweep, len(state.zones))
 
     def _heading(self, state: SweepState) -> Text:
         sigma1, sigma2 = state.sigma()
@@ -94,7 +98,11 @@ class ZoneScreen(Screen):
 
     def show_state(self, state: SweepState, source: str) -> None:
         if self._key(state) != self.shown_key:
+            self.shown_key = self._key(state)
             self.refresh(recompose=True)
+            return
+        self.query_one("#zones-title", Static).update(self._heading(state))
+        self.query_one("#zone-files", Static).update(self._files(state))
 
     def on_screen_resume(self) -> None:
         self.show_state(self.lab.state, self.lab.source_label)

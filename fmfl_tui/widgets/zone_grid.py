@@ -23,6 +23,8 @@ from there because that module loads pandas and scipy, seconds of start-up time.
 ZONE_STYLES = {"A": "dim", "B": "bold yellow", "C": "bold red"}
 BORDERLINE = "~"
 COLUMNS = ("k", "ratio%", "S_sens", "p", "MP-Diff±sd", "Acc-Diff±sd", "LM", "zone")
+PAPER_COLUMNS = ("paper MP-Diff", "paper Acc-Diff", "paper zone")
+"""Shown when the setup is a paper preset: its Appendix D values for the same ratio."""
 
 
 def zone_text(zone: str, borderline: bool) -> Text:
@@ -43,11 +45,27 @@ class ZoneGrid(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.table = table
         self.rows_data: list[dict[str, Any]] = [r for r in table.rows if isinstance(r, dict)]
+        self.paper = any(
+            r.get("paper_zone") not in (None, "") or not math.isnan(num(r.get("paper_mp_diff")))
+            for r in self.rows_data
+        )
 
     def on_mount(self) -> None:
-        self.add_columns(*COLUMNS)
+        self.add_columns(*COLUMNS, *(PAPER_COLUMNS if self.paper else ()))
         for row in self.rows_data:
-            self.add_row(*self.cells(row))
+            self.add_row(*self.cells(row), *(self.paper_cells(row) if self.paper else ()))
+
+    @staticmethod
+    def paper_cells(row: dict[str, Any]) -> tuple[Any, ...]:
+        """The paper's value beside the user's; blank where the paper has no such ratio."""
+        mp, acc = num(row.get("paper_mp_diff")), num(row.get("paper_acc_diff"))
+        zone = row.get("paper_zone")
+        zone = zone if isinstance(zone, str) else ""
+        return (
+            Text("" if math.isnan(mp) else signed(mp, 2), justify="right"),
+            Text("" if math.isnan(acc) else signed(acc, 2), justify="right"),
+            zone_text(zone, False) if zone else Text(""),
+        )
 
     @staticmethod
     def cells(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -534,6 +534,8 @@ def _explanations_markdown(res: results_module.Results, out_dir: Path) -> list[s
     if files.empty:
         return []
     pictures = files[files["kind"].isin([CAM_KIND, SHAP_KIND]) & files["path"].str.endswith(".png")]
+    # A copied run directory may have left its pictures behind: link only what is there.
+    pictures = pictures[[(res.run_dir / path).is_file() for path in pictures["path"]]]
     if pictures.empty:
         return []
     lines = [

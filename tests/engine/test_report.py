@@ -178,6 +178,16 @@ def test_report_lists_the_explanation_pictures_of_each_run(tmp_path_factory, tmp
         assert (tmp_path / link).resolve().is_file()
         assert "epoch10_0.png" in link  # the last explained epoch
 
+    # A copy that left one run's pictures behind links only the pictures it has.
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    gone = runs[0]
+    for picture in (copy / "runs" / gone / "explain").glob("*.png"):
+        picture.unlink()
+    make_report(copy)
+    table = _markdown_table((copy / "report" / "report.md").read_text(), "## Explanations")
+    assert sorted(table["run"]) == sorted(r for r in runs if r != gone)
+
 
 def _report_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

@@ -1,11 +1,12 @@
-"""Save the README's pictures of the console: the live and zone screens as SVG.
+"""Save the README's pictures of the console: the live, zone and explain screens as SVG.
 
     python -m fmfl_tui.screenshots docs/ [--size 100x30]
 
 Plays the shipped quickstart recording headless. `live.svg`: its first part (cut
 mid-sweep, while the run started last is at epoch 5), attached to as if the sweep were
 still running. `zones.svg`: all of it replayed, showing the fixed-label table for
-y_Lfixed, the paper's headline. Nothing is trained.
+y_Lfixed, the paper's headline. `explain.svg`: the Explain view on a GradCAM of the run
+with the most stamped zeros under fixed noisy labels. Nothing is trained.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from textual.widgets import TabbedContent
+from textual.widgets import OptionList, TabbedContent
 
 from engine.config import presets_dir
 from fmfl_tui.app import LabApp
@@ -81,9 +82,23 @@ async def save_zones(events: Path, out: Path, size: tuple[int, int]) -> None:
         app.save_screenshot(out.name, str(out.parent))
 
 
+async def save_explain(events: Path, out: Path, size: tuple[int, int], run: str) -> None:
+    app = LabApp(replay=events, speed=None)
+    async with app.run_test(size=size) as pilot:
+        await _until(app, pilot, lambda: app.current_mode == "zones")
+        await pilot.press("e")
+        listing = app.screen.query_one(OptionList)
+        await _until(app, pilot, lambda: listing.option_count > 0)
+        labels = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        listing.highlighted = next((i for i, t in enumerate(labels) if f" {run} " in t), 0)
+        listing.focus()
+        await pilot.pause(0.3)
+        app.save_screenshot(out.name, str(out.parent))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="where live.svg and zones.svg go")
+    parser.add_argument("folder", type=Path, help="where live.svg, zones.svg and explain.svg go")
     parser.add_argument("--size", default="100x30", help="terminal size, WxH")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
@@ -95,7 +110,9 @@ def main() -> None:
         (Path(tmp) / "events.jsonl").write_text(part, encoding="utf-8")
         asyncio.run(save_live(Path(tmp), args.folder / "live.svg", size))
     asyncio.run(save_zones(source, args.folder / "zones.svg", size))
-    print(f"wrote {args.folder / 'live.svg'} and {args.folder / 'zones.svg'}")
+    asyncio.run(save_explain(source, args.folder / "explain.svg", size, "fixed-k200-s0"))
+    names = ", ".join(str(args.folder / f"{n}.svg") for n in ("live", "zones", "explain"))
+    print(f"wrote {names}")
 
 
 if __name__ == "__main__":

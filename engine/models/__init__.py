@@ -81,12 +81,12 @@ def build_model(
         return model
     c = info.channels
     width = setup.model.width
-    if name == "small-cnn":
-        body = small_cnn(c, n, width)
-    elif name == "resnet9":
-        body = resnet9(c, n, width)
-    elif name == "googlenet-cifar":
-        body = GoogLeNetCifar(c, n, width)
+    if name in ("small-cnn", "resnet9", "googlenet-cifar"):
+        build = {"small-cnn": small_cnn, "resnet9": resnet9, "googlenet-cifar": GoogLeNetCifar}
+        body = build[name](c, n, width)
+        source = weights_source(setup)
+        if source:  # no hub has these: a local state dict of the same architecture
+            _load_state(body, source)
     elif name in ("resnet18", "vgg16"):
         body = _torchvision(name, c, n, weights_source(setup))
     elif name == "mobilevit-xxs":

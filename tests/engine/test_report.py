@@ -206,9 +206,9 @@ def test_report_command_answers_bad_run_directories_with_one_line(tmp_path):
     assert done.returncode == 2 and "no finished runs" in done.stderr
 
 
-def test_report_command_names_what_it_wrote(tmp_path):
+def test_report_command_names_what_it_wrote(tmp_path_factory, tmp_path):
     run = tmp_path / "run"
-    shutil.copytree(REPLAY, run)
+    shutil.copytree(image_run(tmp_path_factory), run)
     done = _report_cli(str(run))
     assert done.returncode == 0, done.stderr
     assert str(run / "report") in done.stdout

@@ -28,6 +28,7 @@ async def test_e_shows_a_gradcam_heatmap_with_the_stamp_box(tmp_path_factory):
     app = LabApp(replay=run_dir, speed=None)
     async with app.run_test(size=(100, 34)) as pilot:
         await wait_until(pilot, lambda: app.current_mode == "zones", timeout=20)
+        assert app.check_action("show_explain", ()) is True  # offered in the footer
         await pilot.press("e")
         assert app.current_mode == "explain"
         screen = app.screen
@@ -76,3 +77,12 @@ async def test_token_bars_put_the_learned_word_first(tmp_path_factory):
         assert "towards class 1" in bars[0]
         assert "▶ z_u" in bars[1] and "egg" in bars[1] and " + " in bars[1]  # first, positive
         assert all("z_u" not in line for line in bars[2:])
+
+
+async def test_explain_is_not_offered_before_anything_was_explained(in_repo):
+    app = LabApp(replay="tests/data/replay_small", speed=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current_mode == "zones", timeout=20)
+        assert app.check_action("show_explain", ()) is False
+        await pilot.press("e")
+        assert app.current_mode == "zones"

@@ -35,6 +35,16 @@ async def wait_until(pilot: Pilot, ready: Callable[[], bool], timeout: float = 1
         await pilot.pause(0.02)
 
 
+async def at_zones(pilot: Pilot, timeout: float = 10.0) -> None:
+    """Wait until the zone screen is shown and fully mounted (its first table has the
+    focus): quitting while Textual still mounts the tabs raises inside Textual."""
+    from fmfl_tui.widgets.zone_grid import ZoneGrid
+
+    app = pilot.app
+    await wait_until(pilot, lambda: app.current_mode == "zones", timeout)
+    await wait_until(pilot, lambda: isinstance(app.focused, ZoneGrid), timeout)
+
+
 def fake_engine(mode: str, *extra: str) -> list[str]:
     """An engine command that misbehaves as `mode` says (see fake_engine.py)."""
     return [sys.executable, str(FAKE_ENGINE), mode, *extra]

@@ -14,7 +14,7 @@ from fmfl_tui.engine_client import EngineSource
 from fmfl_tui.screens.zones import ZoneScreen
 from fmfl_tui.widgets.zone_grid import ZoneGrid
 
-from .conftest import FAKE_ENGINE, TINY, fake_engine, log_text, wait_until
+from .conftest import FAKE_ENGINE, TINY, at_zones, fake_engine, log_text, wait_until
 
 
 async def test_a_real_tiny_sweep_from_the_setup_screen_to_the_zone_screen(tmp_path):
@@ -26,7 +26,7 @@ async def test_a_real_tiny_sweep_from_the_setup_screen_to_the_zone_screen(tmp_pa
         await wait_until(pilot, lambda: app.current_mode == "live")
         assert isinstance(app.source, EngineSource)
         assert app.source.command[:3] == [sys.executable, "-m", "engine"]
-        await wait_until(pilot, lambda: app.current_mode == "zones", timeout=90)
+        await at_zones(pilot, timeout=90)
         await wait_until(pilot, lambda: len(app.screen.query(ZoneGrid)) == 3)
         assert isinstance(app.screen, ZoneScreen)
         tables = [(g.table.mode, g.table.role) for g in app.screen.query(ZoneGrid)]

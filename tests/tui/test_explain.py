@@ -14,7 +14,7 @@ from fmfl_tui.screens.explain import ExplainScreen
 from fmfl_tui.widgets.heatmap import COLUMN_MARK, ROW_MARK, UPPER_HALF, HalfBlockImage
 from tests.explain_runs import image_run, text_run
 
-from .conftest import wait_until
+from .conftest import at_zones, wait_until
 
 
 def plain(renderable) -> str:  # noqa: ANN001
@@ -27,7 +27,7 @@ async def test_e_shows_a_gradcam_heatmap_with_the_stamp_box(tmp_path_factory):
     run_dir = image_run(tmp_path_factory)
     app = LabApp(replay=run_dir, speed=None)
     async with app.run_test(size=(100, 34)) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "zones", timeout=20)
+        await at_zones(pilot, timeout=20)
         assert app.check_action("show_explain", ()) is True  # offered in the footer
         await pilot.press("e")
         assert app.current_mode == "explain"
@@ -63,7 +63,7 @@ async def test_token_bars_put_the_learned_word_first(tmp_path_factory):
     run_dir = text_run(tmp_path_factory)
     app = LabApp(replay=run_dir / "events.jsonl", speed=None)
     async with app.run_test(size=(100, 34)) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "zones", timeout=20)
+        await at_zones(pilot, timeout=20)
         await pilot.press("e")
         screen = app.screen
         listing = screen.query_one(OptionList)
@@ -82,7 +82,7 @@ async def test_token_bars_put_the_learned_word_first(tmp_path_factory):
 async def test_explain_is_not_offered_before_anything_was_explained(in_repo):
     app = LabApp(replay="tests/data/replay_small", speed=None)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "zones", timeout=20)
+        await at_zones(pilot, timeout=20)
         assert app.check_action("show_explain", ()) is False
         await pilot.press("e")
         assert app.current_mode == "zones"

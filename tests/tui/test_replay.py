@@ -14,7 +14,7 @@ from fmfl_tui.widgets.log_pane import LogPane
 from fmfl_tui.widgets.sweep_progress import SweepProgress
 from fmfl_tui.widgets.zone_grid import ZoneGrid
 
-from .conftest import DATA, log_text, wait_until
+from .conftest import DATA, at_zones, log_text, wait_until
 
 
 def cell_text(grid: DataTable, row: int, column: int) -> str:
@@ -24,7 +24,7 @@ def cell_text(grid: DataTable, row: int, column: int) -> str:
 async def test_replay_reaches_the_zone_screen():
     app = LabApp(replay=DATA / "replay_small", speed=None)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "zones")
+        await at_zones(pilot)
         await wait_until(pilot, lambda: len(app.screen.query(ZoneGrid)) == 4)
         screen = app.screen
         assert isinstance(screen, ZoneScreen)
@@ -92,7 +92,7 @@ async def test_live_screen_shows_progress_charts_and_keys():
 async def test_malformed_replay_skips_bad_lines_with_a_warning():
     app = LabApp(replay=DATA / "malformed.jsonl", speed=None)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "zones")
+        await at_zones(pilot)
         assert app.state.skipped_lines == 3
         warnings = [e.text for e in app.state.log if e.level == "warning"]
         assert warnings[0].startswith("skipped a line: line 20: not JSON")
@@ -131,6 +131,6 @@ async def test_missing_replay_file_gets_a_clear_message(tmp_path):
 async def test_chart_redraws_are_batched():
     app = LabApp(replay=DATA / "replay_small", speed=None, redraw=5)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.current_mode == "zones")
+        await at_zones(pilot)
         # ~190 events in a handful of batches: far fewer redraws than events.
         assert app.state.events_seen == 193 and app.redraws <= 5

@@ -11,7 +11,7 @@ from fmfl_tui.app import LabApp
 from fmfl_tui.engine_client import EngineSource
 from fmfl_tui.screens.zones import ZoneScreen
 
-from .conftest import TINY, log_text, wait_until
+from .conftest import TINY, at_zones, log_text, wait_until
 
 
 def _interrupted_run_dir(out):
@@ -42,7 +42,7 @@ async def test_an_interrupted_sweep_can_be_resumed_from_the_console(tmp_path):
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.source, EngineSource))
         assert app.source.command[3:5] == ["resume", str(out)]
-        await wait_until(pilot, lambda: app.current_mode == "zones", timeout=120)
+        await at_zones(pilot, timeout=120)
         assert isinstance(app.screen, ZoneScreen)
         assert app.state.status == "done" and app.state.runs_done == 3
         assert "sweep resumed: 1 runs already done" in log_text(app)

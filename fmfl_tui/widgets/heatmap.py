@@ -21,12 +21,18 @@ from engine.explain.artifacts import BOX_COLOUR, CamRecord, overlay
 UPPER_HALF = "▀"
 ROW_MARK = "┃"
 COLUMN_MARK = "━"
+MAX_ZOOM = 4
 
 
 def fit(rgb: np.ndarray, box: tuple[int, int, int, int], max_width: int, max_rows: int):  # noqa: ANN201
-    """The picture scaled (nearest neighbour, integer steps) to at most `max_width`
-    columns and `2 * max_rows` pixel rows, and the box in the new pixels."""
+    """The picture scaled (nearest neighbour, integer factors) to fill at most `max_width`
+    columns and `2 * max_rows` pixel rows, and the box in the new pixels: a small image
+    (a 28 px digit) is enlarged up to MAX_ZOOM times, a large one is subsampled."""
     h, w = rgb.shape[:2]
+    zoom = min(MAX_ZOOM, max_width // max(1, w), (2 * max_rows) // max(1, h))
+    if zoom > 1:
+        big = np.repeat(np.repeat(rgb, zoom, axis=0), zoom, axis=1)
+        return big, tuple(v * zoom for v in box)
     step = max(1, math.ceil(w / max(1, max_width)), math.ceil(h / max(1, 2 * max_rows)))
     if step == 1:
         return rgb, box

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from rich.console import Console
 from textual.widgets import OptionList, Static
 
 from fmfl_tui.app import LabApp
 from fmfl_tui.screens.explain import ExplainScreen
-from fmfl_tui.widgets.heatmap import COLUMN_MARK, ROW_MARK, UPPER_HALF, HalfBlockImage
+from fmfl_tui.widgets.heatmap import COLUMN_MARK, ROW_MARK, UPPER_HALF, HalfBlockImage, fit
 from tests.explain_runs import image_run, text_run
 
 from .conftest import at_zones, wait_until
@@ -21,6 +22,20 @@ def plain(renderable) -> str:  # noqa: ANN001
     console = Console(file=io.StringIO(), width=120, color_system="truecolor", record=True)
     console.print(renderable)
     return console.export_text(styles=False)
+
+
+def test_fit_enlarges_small_images_and_subsamples_large_ones():
+    digit = np.arange(28 * 28 * 3, dtype=np.uint8).reshape(28, 28, 3)
+    big, box = fit(digit, (1, 1, 9, 12), max_width=100, max_rows=50)
+    assert big.shape == (84, 84, 3) and box == (3, 3, 27, 36)  # 3x: 100 // 28
+    assert (big[:3, :3] == digit[0, 0]).all() and (big[3:6, 3:6] == digit[1, 1]).all()
+    huge, _ = fit(digit, (0, 0, 2, 2), max_width=500, max_rows=500)
+    assert huge.shape[0] == 28 * 4  # never more than MAX_ZOOM
+    photo = np.zeros((224, 224, 3), dtype=np.uint8)
+    small, box = fit(photo, (200, 200, 224, 224), max_width=60, max_rows=30)
+    assert small.shape == (56, 56, 3) and box == (50, 50, 56, 56)  # every 4th pixel
+    same, box = fit(digit, (1, 1, 9, 12), max_width=40, max_rows=20)
+    assert same.shape == digit.shape and box == (1, 1, 9, 12)
 
 
 async def test_e_shows_a_gradcam_heatmap_with_the_stamp_box(tmp_path_factory):
@@ -41,12 +56,14 @@ async def test_e_shows_a_gradcam_heatmap_with_the_stamp_box(tmp_path_factory):
         await wait_until(pilot, lambda: isinstance(view.content, HalfBlockImage))
         drawn = plain(view.content)
         lines = drawn.splitlines()
-        assert lines[0].count(UPPER_HALF) == 28  # one column per pixel, two pixel rows a line
-        assert len([line for line in lines if UPPER_HALF in line]) == 14
+        # The 28 px digit fills the pane: twice enlarged, one column per pixel and two
+        # pixel rows a line: 56 columns, 28 lines.
+        assert lines[0].count(UPPER_HALF) == 56
+        assert len([line for line in lines if UPPER_HALF in line]) == 28
         assert "stamp box" in drawn and COLUMN_MARK in drawn
-        # the box (rows 1-11 of 28) is marked beside rows 0-5 of the 14 lines, not below
-        marked = [i for i, line in enumerate(lines[:14]) if line.rstrip().endswith(ROW_MARK)]
-        assert marked == [0, 1, 2, 3, 4, 5]
+        # the box (pixel rows 1-11 of 28, so 2-23 of 56) is marked beside lines 1-11, not below
+        marked = [i for i, line in enumerate(lines[:28]) if line.rstrip().endswith(ROW_MARK)]
+        assert marked == list(range(1, 12))
         caption = str(screen.query_one("#explain-caption", Static).render())
         assert "CAM mass in the stamp box" in caption and "epoch05_0.npz" in caption
         await pilot.press("down")  # the next sample is drawn from its own file

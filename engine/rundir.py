@@ -89,18 +89,32 @@ def check_writable(out: Path, field: str) -> None:
         )
 
 
+REPAIR_BLOCK = 1 << 16
+
+
 def repair_events(path: Path) -> str:
     """Cut a last line that a kill left half-written; say what was cut ('' if nothing)."""
     if not path.is_file():
         return ""
     with path.open("r+b") as f:
-        data = f.read()
-        if not data or data.endswith(b"\n"):
+        size = f.seek(0, os.SEEK_END)
+        if not size:
             return ""
-        keep = data.rfind(b"\n") + 1
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return ""  # the usual case: one byte read, however long the sweep's history
+        keep, end = 0, size
+        while end > 0:  # back to the last whole line, a block at a time
+            start = max(0, end - REPAIR_BLOCK)
+            f.seek(start)
+            found = f.read(end - start).rfind(b"\n")
+            if found >= 0:
+                keep = start + found + 1
+                break
+            end = start
         f.truncate(keep)
         os.fsync(f.fileno())
-    return f"cut a half-written last line of {len(data) - keep} bytes from {path.name}"
+    return f"cut a half-written last line of {size - keep} bytes from {path.name}"
 
 
 def checkpoint_path(out: Path, run: str) -> Path:

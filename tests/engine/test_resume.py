@@ -246,3 +246,17 @@ def test_resume_answers_a_bad_run_directory_with_one_line(tmp_path, capsys, setu
     assert main(["resume", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize("tail", [b"", b'{"type": "epo', b"x" * (3 * rundir.REPAIR_BLOCK + 5)])
+def test_repair_cuts_only_a_half_written_last_line(tmp_path, tail):
+    whole = b'{"type": "a"}\n' + b"y" * rundir.REPAIR_BLOCK + b"\n"
+    path = tmp_path / rundir.EVENTS
+    path.write_bytes(whole + tail)
+    message = rundir.repair_events(path)
+    assert path.read_bytes() == whole
+    assert (message == "") == (tail == b"")
+    if tail:
+        assert f"{len(tail)} bytes" in message
+    path.write_bytes(b"no newline at all")
+    assert "17 bytes" in rundir.repair_events(path) and path.read_bytes() == b""

@@ -95,24 +95,24 @@ def make_report(
 
 
 def _modes(res: results_module.Results) -> list[str]:
-    sweep = res.setup.get("sweep", {}) if isinstance(res.setup, dict) else {}
+    sweep = res.setup.get("sweep", {})
     modes = [m for m in sweep.get("noise_modes", []) if isinstance(m, str)]
     found = [m for m in dict.fromkeys(res.epochs["mode"].dropna().astype(str)) if m != "baseline"]
     return modes or found
 
 
 def _class(res: results_module.Results, role: str) -> str:
-    classes = res.setup.get("classes", {}) if isinstance(res.setup, dict) else {}
+    classes = res.setup.get("classes", {})
     return str(classes.get("c_i" if role == "c_i" else "y_fixed", "?"))
 
 
 def _c_j(res: results_module.Results) -> str:
-    classes = res.setup.get("classes", {}) if isinstance(res.setup, dict) else {}
+    classes = res.setup.get("classes", {})
     return str(classes.get("c_j", "j"))
 
 
 def _sigma(res: results_module.Results) -> tuple[float, float]:
-    m = res.setup.get("metrics", {}) if isinstance(res.setup, dict) else {}
+    m = res.setup.get("metrics", {})
     return float(m.get("sigma1", 3.5)), float(m.get("sigma2", 3.0))
 
 
@@ -441,7 +441,7 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def _markdown(res: results_module.Results, figures: list[tuple[str, str]], out_dir: Path) -> str:
-    s = res.setup if isinstance(res.setup, dict) else {}
+    s = res.setup
     data, model, feature = s.get("data", {}), s.get("model", {}), s.get("feature", {})
     classes, sweep, train = s.get("classes", {}), s.get("sweep", {}), s.get("train", {})
     sigma1, sigma2 = _sigma(res)
